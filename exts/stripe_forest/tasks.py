@@ -1,0 +1,110 @@
+"""Showcase tasks in the forest, registered with gymnasium on import (also through ``isaaclab.tasks``)."""
+
+from __future__ import annotations
+
+from isaaclab.managers import CurriculumTermCfg as CurrTerm
+from isaaclab.managers import EventTermCfg as EventTerm
+from isaaclab.managers import ObservationGroupCfg as ObsGroup
+from isaaclab.managers import ObservationTermCfg as ObsTerm
+from isaaclab.managers import RewardTermCfg as RewTerm
+from isaaclab.managers import TerminationTermCfg as DoneTerm
+from isaaclab.utils import configclass
+from isaaclab_tasks.core.locomotion import mdp as locomotion
+
+from stripe_kit.task import TrainingSpec, mdp
+from stripe_kit.task.robots import ANT_OFFLINE_CFG
+
+from .scenes import ForestSceneSpec
+
+ANT_GEARS = {".*": 15.0}
+"""Effort scale per joint [N m], as in Isaac Lab's Ant."""
+ANT_BODY_RADIUS = 0.25
+"""Radius of the Ant's torso disc for obstacle contact [m]."""
+FAR_AHEAD = (1000.0, 0.0, 0.0)
+"""A walk target far along +x, relative to the env origin: the heading that progress is measured against."""
+
+
+@configclass
+class AntActionsCfg:
+    """Joint efforts, clipped at the gear (unbounded efforts drive the solver to NaN)."""
+
+    joint_effort = mdp.JointEffortActionCfg(asset_name="robot", joint_names=[".*"], scale=7.5, clip={".*": (-7.5, 7.5)})
+
+
+@configclass
+class WalkObservationsCfg:
+    """Proprioception, heading to +x, and the nearest trees."""
+
+    @configclass
+    class PolicyCfg(ObsGroup):
+        base_height = ObsTerm(func=mdp.base_height_above_ground)
+        base_lin_vel = ObsTerm(func=mdp.base_lin_vel)
+        base_ang_vel = ObsTerm(func=mdp.base_ang_vel)
+        base_yaw_roll = ObsTerm(func=locomotion.base_yaw_roll)
+        base_angle_to_target = ObsTerm(func=locomotion.base_angle_to_target, params={"target_pos": FAR_AHEAD})
+        base_up_proj = ObsTerm(func=locomotion.base_up_proj)
+        joint_pos_norm = ObsTerm(func=mdp.joint_pos_limit_normalized)
+        joint_vel_rel = ObsTerm(func=mdp.joint_vel_rel, scale=0.2)
+        obstacles = ObsTerm(func=mdp.nearest_obstacles, params={"count": 4})
+        actions = ObsTerm(func=mdp.last_action)
+
+        def __post_init__(self):
+            self.enable_corruption = False
+            self.concatenate_terms = True
+
+    policy: PolicyCfg = PolicyCfg()
+
+
+@configclass
+class WalkRewardsCfg:
+    """Walk forward (+x) through the forest, upright and efficient, without touching trees."""
+
+    progress = RewTerm(func=locomotion.progress_reward, weight=1.0, params={"target_pos": FAR_AHEAD})
+    alive = RewTerm(func=mdp.is_alive, weight=0.5)
+    upright = RewTerm(func=locomotion.upright_posture_bonus, weight=0.1, params={"threshold": 0.93})
+    move_to_target = RewTerm(func=locomotion.move_to_target_bonus, weight=0.5, params={"threshold": 0.8, "target_pos": FAR_AHEAD})
+    action_l2 = RewTerm(func=mdp.action_l2, weight=-0.005)
+    energy = RewTerm(func=locomotion.power_consumption, weight=-0.05, params={"gear_ratio": ANT_GEARS})
+    near_obstacle = RewTerm(func=mdp.obstacle_proximity, weight=-0.5, params={"body_radius": ANT_BODY_RADIUS})
+    terminating = RewTerm(func=mdp.is_terminated, weight=-2.0)
+
+
+@configclass
+class WalkTerminationsCfg:
+    """End on time-out, on falling (relative to the ground under the robot), on hitting a tree, or off the map."""
+
+    time_out = DoneTerm(func=mdp.time_out, time_out=True)
+    fallen = DoneTerm(func=mdp.base_below_ground_height, params={"minimum_height": 0.31})
+    collision = DoneTerm(func=mdp.obstacle_collision, params={"body_radius": ANT_BODY_RADIUS})
+
+
+@configclass
+class AntEventsCfg:
+    """Reset the Ant at its tile's spawn point with jittered joints."""
+
+    reset_base = EventTerm(func=mdp.reset_root_state_uniform, mode="reset", params={"pose_range": {}, "velocity_range": {}})
+    reset_joints = EventTerm(
+        func=mdp.reset_joints_by_offset, mode="reset", params={"position_range": (-0.2, 0.2), "velocity_range": (-0.1, 0.1)}
+    )
+
+
+@configclass
+class ForestCurriculumCfg:
+    """Move Ants that cross their tile to denser, hillier rows."""
+
+    terrain_levels = CurrTerm(func=mdp.terrain_levels_by_distance)
+
+
+FOREST_WALK_ANT = TrainingSpec(
+    scene=ForestSceneSpec(),
+    robot=ANT_OFFLINE_CFG,
+    actions=AntActionsCfg(),
+    observations=WalkObservationsCfg(),
+    rewards=WalkRewardsCfg(),
+    terminations=WalkTerminationsCfg(),
+    events=AntEventsCfg(),
+    curriculum=ForestCurriculumCfg(),
+    description="Ant walks forward (+x) through the generated forest without hitting trees.",
+)
+
+FOREST_WALK_ANT.register("Stripe-Forest-Walk-Ant")

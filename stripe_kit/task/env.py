@@ -1,0 +1,96 @@
+"""The Isaac Lab environment of a STRIPE-kit task: a manager-based RL env that generates its scene when built.
+
+Building the env config generates nothing. :class:`StripeEnv` generates the scene from the env's seed before
+Isaac Lab builds the stage, hands the terrain to Isaac Lab's ``TerrainImporter`` (so terrain-based terms work),
+and after the physics model exists binds the per-environment obstacle slots. MDP terms reach the generated scene
+as ``env.generated_scene`` (device tensors in ``env.scene_data``) and the obstacles in physics as
+``env.obstacles``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import MISSING
+
+import torch
+from isaaclab.assets import AssetBaseCfg
+from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
+from isaaclab.scene import InteractiveSceneCfg
+from isaaclab.terrains import TerrainImporterCfg
+from isaaclab.utils import configclass
+
+from ..scene.spec import GeneratedScene, SceneSpec
+from ..scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
+from .obstacles import ColliderSlotsCfg, ObstacleSlots
+from .scene_data import SceneTensors
+
+OBSTACLES_PRIM = "Obstacles"
+"""Name of the per-environment prim holding the obstacle slot colliders."""
+
+
+@configclass
+class StripeSceneCfg(InteractiveSceneCfg):
+    """Interactive scene of a STRIPE-kit task: generated terrain, obstacle slots, plus the robot and sensors."""
+
+    terrain: TerrainImporterCfg = TerrainImporterCfg(
+        prim_path="/World/ground", terrain_type="generator", max_init_terrain_level=0, debug_vis=False
+    )
+    """Ground; its generator is filled in from the scene spec when the env is built."""
+    obstacles: AssetBaseCfg = AssetBaseCfg(prim_path="{ENV_REGEX_NS}/" + OBSTACLES_PRIM, spawn=ColliderSlotsCfg())
+    """Static collider slots of each environment, moved onto the scene's obstacles at reset."""
+
+
+@configclass
+class StripeEnvCfg(ManagerBasedRLEnvCfg):
+    """Env config of a STRIPE-kit task: an Isaac Lab manager-based config plus the scene spec to generate."""
+
+    scene_spec: SceneSpec = MISSING
+    """Generator of the scene, run when the env is built."""
+    scene: StripeSceneCfg = MISSING
+
+
+class StripeEnv(ManagerBasedRLEnv):
+    """Manager-based RL env whose scene is generated at construction, from the env's seed."""
+
+    cfg: StripeEnvCfg
+
+    def __init__(self, cfg: StripeEnvCfg, render_mode: str | None = None, **kwargs):
+        seed = cfg.seed if cfg.seed is not None else cfg.scene_spec.seed
+        self.generated_scene: GeneratedScene = cfg.scene_spec.generate(seed)
+        """The scene this env runs in: terrain, instances, colliders, spawn points and any extra data."""
+        terrain_spec = cfg.scene_spec.terrain
+        key = f"{cfg.scene_spec.name}-{seed}-{id(self)}"
+        stage_terrain(key, self.generated_scene.terrain)
+        cfg.scene.terrain.terrain_generator = SceneTerrainGeneratorCfg(
+            terrain_key=key,
+            seed=seed,
+            size=tuple(terrain_spec.tile_size),
+            num_rows=terrain_spec.num_rows,
+            num_cols=terrain_spec.num_cols,
+            horizontal_scale=terrain_spec.horizontal_scale,
+            vertical_scale=terrain_spec.vertical_scale,
+            difficulty_range=tuple(terrain_spec.difficulty_range),
+        )
+        self.obstacles: ObstacleSlots | None = None
+        """Per-environment obstacle colliders, bound once the physics model exists."""
+        self.scene_data: SceneTensors | None = None
+        """The generated scene as device tensors (ground heights, tile difficulty, spawn points)."""
+        super().__init__(cfg, render_mode, **kwargs)
+
+    def load_managers(self):
+        """Bind the obstacle slots to the physics model before the managers evaluate their terms."""
+        self.scene_data = SceneTensors(self.generated_scene, self.device)
+        self.obstacles = ObstacleSlots(self, self.generated_scene, OBSTACLES_PRIM)
+        self.obstacles.place(torch.arange(self.num_envs, device=self.device))
+        super().load_managers()
+
+    def _reset_idx(self, env_ids):
+        """Reset as Isaac Lab does (curriculum may move envs to other tiles), then move their obstacle slots."""
+        super()._reset_idx(env_ids)
+        self.obstacles.place(self.env_id_tensor(env_ids))
+
+    def env_id_tensor(self, env_ids: Sequence[int] | torch.Tensor | slice | None) -> torch.Tensor:
+        """Environment ids as a long tensor on the sim device (Isaac Lab passes lists, tensors or slices)."""
+        if env_ids is None or isinstance(env_ids, slice):
+            return torch.arange(self.num_envs, device=self.device)[env_ids if env_ids is not None else slice(None)]
+        return torch.as_tensor(env_ids, device=self.device, dtype=torch.long)

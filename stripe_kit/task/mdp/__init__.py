@@ -1,0 +1,11 @@
+"""Scene-aware MDP terms: they read the generated scene (``env.scene_data``) and its obstacles (``env.obstacles``).
+
+Isaac Lab's own terms (``isaaclab.envs.mdp``) are re-exported, so a task imports one ``mdp`` module.
+"""
+
+from isaaclab.envs.mdp import *  # noqa: F401, F403
+
+from .curriculum import terrain_levels_by_distance
+from .observations import base_height_above_ground, nearest_obstacles
+from .rewards import obstacle_proximity, progress_along
+from .terminations import base_below_ground_height, obstacle_collision

@@ -1,0 +1,26 @@
+"""Termination terms that read the generated scene."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from isaaclab.managers import SceneEntityCfg
+
+from .observations import base_height_above_ground
+
+if TYPE_CHECKING:
+    from ..env import StripeEnv
+
+
+def obstacle_collision(env: StripeEnv, body_radius: float, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Terminate when the base (a disc of ``body_radius``) touches an obstacle."""
+    base = env.scene[asset_cfg.name].data.root_pos_w.torch
+    distance = (env.obstacles.obstacle_positions()[..., :2] - base[:, None, :2]).norm(dim=-1)
+    return (distance < env.obstacles.obstacle_radii() + body_radius).any(dim=1)
+
+
+def base_below_ground_height(env: StripeEnv, minimum_height: float,
+                             asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Terminate when the base is lower than ``minimum_height`` above the ground under it (falls, on any hill)."""
+    return base_height_above_ground(env, asset_cfg)[:, 0] < minimum_height

@@ -1,0 +1,187 @@
+"""Training specs: a robot, Isaac Lab MDP terms and a scene spec, compiled to a registered Isaac Lab task.
+
+:class:`TrainingSpec` is the facade through which the library reaches the scene: it holds a reference to its
+:class:`~stripe_kit.scene.SceneSpec` and generates nothing itself. :meth:`TrainingSpec.env_cfg` compiles it to an
+Isaac Lab manager-based env config; :meth:`TrainingSpec.register` registers a gymnasium task whose
+``env_cfg_entry_point`` and ``rl_games_cfg_entry_point`` Isaac Lab's own tooling loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING
+from typing import Any
+
+import gymnasium as gym
+from isaaclab.assets import ArticulationCfg
+from isaaclab.sim import SimulationCfg
+from isaaclab.utils import configclass, replace
+
+from ..errors import SpecError, check_number
+from ..scene.spec import SceneSpec
+from .agent import AgentSettings, default_device, rl_games_config
+from .env import StripeEnvCfg, StripeSceneCfg
+from .obstacles import ColliderSlotsCfg
+from .robots import check_robot_file
+
+PHYSICS_BACKENDS = ("newton", "physx")
+"""``newton``: Newton with MuJoCo-Warp, kitless (default). ``physx``: Isaac Sim's PhysX, inside Isaac Sim."""
+
+REGISTERED: dict[str, TrainingSpec] = {}
+"""Training specs registered in this process, by task id."""
+
+
+@configclass
+class SimSettings:
+    """Simulation settings of a task, with defaults instead of hard-coded values."""
+
+    dt: float = 1 / 120
+    """Physics step [s]."""
+    decimation: int = 2
+    """Physics steps per policy step."""
+    episode_length_s: float = 16.0
+    """Episode length [s]."""
+    num_envs: int = 64
+    """Default number of environments (the CLI and GUI override it)."""
+    physics: str = "newton"
+    """Physics backend, one of :data:`PHYSICS_BACKENDS`."""
+    obstacle_slots: int = 12
+    """Scene obstacles per collider kind that collide in each environment (the nearest to its spawn point)."""
+    njmax: int = 120
+    """MuJoCo-Warp constraint rows per world."""
+    nconmax: int = 60
+    """MuJoCo-Warp contacts per world."""
+
+    def __post_init__(self):
+        check_number("sim.dt", self.dt, 0.0, 0.1, low_open=True)
+        check_number("sim.decimation", self.decimation, 1, 100, integer=True)
+        check_number("sim.episode_length_s", self.episode_length_s, 0.0, 3600.0, low_open=True)
+        check_number("sim.num_envs", self.num_envs, 1, 65536, integer=True)
+        if self.physics not in PHYSICS_BACKENDS:
+            raise SpecError("sim.physics", self.physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
+        check_number("sim.obstacle_slots", self.obstacle_slots, 1, 256, integer=True)
+
+
+@configclass
+class TrainingSpec:
+    """A task: robot, Isaac Lab manager term configs, sensors, sim settings and the scene spec it trains in.
+
+    The MDP fields take ordinary Isaac Lab manager configs (the ``@configclass`` groups of ``ObsTerm``,
+    ``RewTerm``...); terms reach the generated scene through ``env.generated_scene`` and ``env.obstacles``.
+    """
+
+    scene: SceneSpec = MISSING
+    """Generator of the scene the task trains in."""
+    robot: ArticulationCfg = MISSING
+    """The robot; its prim path is set to each environment's ``Robot``."""
+    actions: object = MISSING
+    observations: object = MISSING
+    rewards: object = MISSING
+    terminations: object = MISSING
+    events: object | None = None
+    commands: object | None = None
+    curriculum: object | None = None
+    sensors: dict[str, Any] = {}
+    """Sensor configs by scene-entity name (``{ENV_REGEX_NS}`` paths)."""
+    sim: SimSettings = SimSettings()
+    agent: AgentSettings = AgentSettings()
+    description: str = ""
+    """One line shown by ``stripe-kit list``."""
+
+    def validate(self) -> None:
+        """Check that every required part is there, naming the first missing field."""
+        for field in ("scene", "robot", "actions", "observations", "rewards", "terminations"):
+            if getattr(self, field) is MISSING:
+                raise SpecError(f"TrainingSpec.{field}", None, "a value (this part of the task is required)")
+        if not isinstance(self.scene, SceneSpec):
+            raise SpecError("TrainingSpec.scene", type(self.scene).__name__, "a SceneSpec")
+        if not isinstance(self.robot, ArticulationCfg):
+            raise SpecError("TrainingSpec.robot", type(self.robot).__name__, "an isaaclab.assets.ArticulationCfg")
+        check_robot_file(self.robot, "TrainingSpec.robot")
+
+    def env_cfg(self, num_envs: int | None = None, device: str | None = None, physics: str | None = None) -> StripeEnvCfg:
+        """Compile to an Isaac Lab env config; nothing is generated until the env is built.
+
+        Args:
+            num_envs: Number of environments; :attr:`SimSettings.num_envs` when None.
+            device: Simulation device; CUDA when available, else CPU, when None.
+            physics: Physics backend; :attr:`SimSettings.physics` when None.
+        """
+        self.validate()
+        physics = physics or self.sim.physics
+        if physics not in PHYSICS_BACKENDS:
+            raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
+        scene = StripeSceneCfg(num_envs=num_envs or self.sim.num_envs, env_spacing=0.0, replicate_physics=True)
+        scene.obstacles = replace(scene.obstacles, spawn=ColliderSlotsCfg(slots_per_kind=self.sim.obstacle_slots))
+        scene.robot = replace(self.robot, prim_path="{ENV_REGEX_NS}/Robot")
+        for name, sensor in self.sensors.items():
+            setattr(scene, name, sensor)
+        cfg = StripeEnvCfg(
+            scene_spec=self.scene,
+            scene=scene,
+            actions=self.actions,
+            observations=self.observations,
+            rewards=self.rewards,
+            terminations=self.terminations,
+            events=self.events,
+            commands=self.commands,
+            curriculum=self.curriculum,
+            decimation=self.sim.decimation,
+            episode_length_s=self.sim.episode_length_s,
+            sim=SimulationCfg(
+                dt=self.sim.dt,
+                render_interval=self.sim.decimation,
+                device=device or default_device(),
+                physics=self._physics_cfg(physics),
+            ),
+        )
+        return cfg
+
+    def agent_cfg(self, name: str = "stripe", device: str | None = None) -> dict[str, Any]:
+        """rl_games PPO config of the task; valid for any number of environments."""
+        return rl_games_config(name, self.agent, device)
+
+    def register(self, task_id: str) -> None:
+        """Register the task with gymnasium so ``stripe-kit train``, ``isaaclab train`` and ``gym.make`` find it.
+
+        Args:
+            task_id: Gymnasium id, conventionally ``Stripe-<Scene>-<Goal>-<Robot>``.
+        """
+        if not isinstance(task_id, str) or not task_id.strip() or " " in task_id:
+            raise SpecError("task_id", task_id, "a gymnasium id without spaces, such as 'Stripe-Forest-Walk-Ant'")
+        self.validate()
+        experiment = task_id.lower().replace("-", "_")
+        gym.register(
+            id=task_id,
+            entry_point="stripe_kit.task.env:StripeEnv",
+            disable_env_checker=True,
+            kwargs={
+                "env_cfg_entry_point": self.env_cfg,
+                "rl_games_cfg_entry_point": self._agent_entry_point(experiment),
+            },
+        )
+        REGISTERED[task_id] = self
+
+    def _agent_entry_point(self, experiment: str):
+        """``rl_games_cfg_entry_point``: a function (Isaac Lab's loader inspects its file) building the agent config."""
+
+        def rl_games_cfg_entry_point() -> dict[str, Any]:
+            return self.agent_cfg(experiment)
+
+        return rl_games_cfg_entry_point
+
+    def _physics_cfg(self, physics: str):
+        """Physics config of the backend, with solver settings suited to legged robots among obstacles."""
+        if physics == "physx":
+            from isaaclab_physx.physics import PhysxCfg
+
+            return PhysxCfg(bounce_threshold_velocity=0.2)
+        from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
+
+        return NewtonCfg(
+            solver_cfg=MJWarpSolverCfg(
+                njmax=self.sim.njmax, nconmax=self.sim.nconmax, cone="pyramidal", integrator="implicitfast", impratio=1
+            ),
+            num_substeps=1,
+            debug_mode=False,
+        )
+
