@@ -13,9 +13,11 @@ from dataclasses import MISSING
 from typing import TYPE_CHECKING
 
 import numpy as np
+import trimesh
 from isaaclab.utils import configclass
 
 from ..errors import SpecError, check_number, check_range
+from .meshes import MESH_EXTENSIONS, USD_EXTENSIONS, bush_mesh, load_mesh_file, log_mesh, marker_mesh, rock_mesh, tree_mesh
 from .noise import fractal_noise
 from .placement import clear_of, spaced_subset
 
@@ -210,6 +212,13 @@ class AssetSpec:
         """Primitive colliders of the instances; none by default (the type is passable)."""
         return Colliders.concatenate([])
 
+    def mesh_variants(self) -> list[trimesh.Trimesh]:
+        """Visual mesh of each variant at scale 1, origin on the ground; variant ``i`` shows mesh ``i % len``.
+
+        The base type has no shape of its own and shows a small marker.
+        """
+        return [marker_mesh()]
+
 
 @configclass
 class TreeSpec(AssetSpec):
@@ -238,6 +247,10 @@ class TreeSpec(AssetSpec):
         centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), half_height + radius])
         return _colliders(CAPSULE, centres, instances.orientations, np.column_stack([radius, half_height, 0 * radius]))
 
+    def mesh_variants(self) -> list[trimesh.Trimesh]:
+        """Broadleaf (even variants) and conifer (odd variants) trees of this type's trunk and canopy sizes."""
+        return [tree_mesh(v, self.trunk_radius, self.trunk_height, self.canopy_radius) for v in range(self.num_variants)]
+
 
 @configclass
 class RockSpec(AssetSpec):
@@ -263,6 +276,10 @@ class RockSpec(AssetSpec):
         centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), radius * (1 - 2 * self.sink)])
         zeros = np.zeros_like(radius)
         return _colliders(SPHERE, centres, instances.orientations, np.column_stack([radius, zeros, zeros]))
+
+    def mesh_variants(self) -> list[trimesh.Trimesh]:
+        """Flattened boulders whose visible part matches the sunk sphere collider."""
+        return [rock_mesh(v, self.radius, self.sink) for v in range(self.num_variants)]
 
 
 @configclass
@@ -291,6 +308,10 @@ class LogSpec(AssetSpec):
         lying = quaternion_multiply(instances.orientations, np.tile([0.0, np.sin(np.pi / 4), 0.0, np.cos(np.pi / 4)], (len(instances), 1)))
         return _colliders(CAPSULE, centres, lying, np.column_stack([radius, half_height, 0 * radius]))
 
+    def mesh_variants(self) -> list[trimesh.Trimesh]:
+        """Logs along x, the axis of the lying capsule collider."""
+        return [log_mesh(v, self.radius, self.length) for v in range(self.num_variants)]
+
 
 @configclass
 class BushSpec(AssetSpec):
@@ -306,6 +327,10 @@ class BushSpec(AssetSpec):
     def __post_init__(self):
         super().__post_init__()
         check_number("assets.bush.radius", self.radius, 0.0, 10.0, low_open=True)
+
+    def mesh_variants(self) -> list[trimesh.Trimesh]:
+        """Clusters of leafy blobs of this type's radius."""
+        return [bush_mesh(v, self.radius) for v in range(self.num_variants)]
 
 
 @configclass
@@ -325,7 +350,7 @@ class FileAssetSpec(AssetSpec):
 
     def __post_init__(self):
         super().__post_init__()
-        extensions = (".usd", ".usda", ".usdc", ".obj", ".stl", ".ply", ".glb")
+        extensions = USD_EXTENSIONS + MESH_EXTENSIONS
         if not isinstance(self.path, str) or not self.path.lower().endswith(extensions):
             raise SpecError(f"assets.{self.name}.path", self.path, f"a file ending in {', '.join(extensions)}")
         if not os.path.isfile(self.path):
@@ -341,6 +366,17 @@ class FileAssetSpec(AssetSpec):
         half_height = np.maximum(self.collider_height * instances.scale / 2 - radius, 0.0)
         centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), half_height + radius])
         return _colliders(CAPSULE, centres, instances.orientations, np.column_stack([radius, half_height, 0 * radius]))
+
+    @property
+    def references_usd(self) -> bool:
+        """Whether :attr:`path` is a USD file, which writers reference instead of converting it to a mesh."""
+        return self.path.lower().endswith(USD_EXTENSIONS)
+
+    def mesh_variants(self) -> list[trimesh.Trimesh]:
+        """The file's mesh for every variant; none for a USD file, which writers reference instead."""
+        if self.references_usd:
+            return []
+        return [load_mesh_file(self.path, f"assets.{self.name}.path")]
 
 
 def rng_count(value: float) -> int:

@@ -155,11 +155,19 @@ class TrainingSpec:
             entry_point="stripe_kit.task.env:StripeEnv",
             disable_env_checker=True,
             kwargs={
-                "env_cfg_entry_point": self.env_cfg,
+                "env_cfg_entry_point": self._env_entry_point(),
                 "rl_games_cfg_entry_point": self._agent_entry_point(experiment),
             },
         )
         REGISTERED[task_id] = self
+
+    def _env_entry_point(self):
+        """``env_cfg_entry_point``: a function building the env config with the task's defaults."""
+
+        def env_cfg_entry_point() -> StripeEnvCfg:
+            return self.env_cfg()
+
+        return env_cfg_entry_point
 
     def _agent_entry_point(self, experiment: str):
         """``rl_games_cfg_entry_point``: a function (Isaac Lab's loader inspects its file) building the agent config."""

@@ -1,0 +1,28 @@
+# STRIPE-kit developer entry points. Each target sets up .venv on first use (pinned by
+# requirements/constraints.txt) and is quick once it is set up.
+#   make train   train the showcase task (Isaac Lab 3, kitless, Newton; CUDA when present, else CPU)
+#   make test    run the test suite
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONSTRAINTS := requirements/constraints.txt
+TRAIN_ARGS ?= --num-envs 64 --max-iterations 60
+
+.PHONY: train test setup
+setup: $(STAMP)
+
+$(STAMP): $(CONSTRAINTS) pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) torch
+	$(BIN)/python -m pip install -q --no-deps --ignore-requires-python -c $(CONSTRAINTS) isaaclab
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[test]'
+	touch $(STAMP)
+
+train: $(STAMP)
+	$(BIN)/stripe-kit train $(TRAIN_ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,0 +1,61 @@
+"""End to end: the CLI trains the showcase task on Newton (kitless, CPU) with rl_games, and Isaac Lab's CLI sees it."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import torch
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from support import run_cli
+
+
+def test_stripe_kit_train_writes_a_complete_run_directory(stripe_kit_bin, tmp_path):
+    proc = run_cli(
+        stripe_kit_bin, "train", "--num-envs", "8", "--max-iterations", "3", "--device", "cpu",
+        "--seed", "7", "--run-name", "e2e", "--runs-dir", str(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_dir = tmp_path / "Stripe-Forest-Walk-Ant" / "e2e"
+    assert f"run directory: {run_dir}" in proc.stdout
+    assert "checkpoint:" in proc.stdout and "logs:" in proc.stdout
+
+    manifest = json.loads((run_dir / "run.json").read_text())
+    assert manifest["task"] == "Stripe-Forest-Walk-Ant"
+    assert manifest["seed"] == 7 and manifest["device"] == "cpu" and manifest["num_envs"] == 8
+    assert manifest["status"] == "finished"
+    assert manifest["packages"]["isaaclab"] == "3.0.0"
+
+    env_cfg = yaml.unsafe_load((run_dir / "params" / "env.yaml").read_text())
+    assert env_cfg["scene"]["num_envs"] == 8 and env_cfg["seed"] == 7
+    assert env_cfg["scene_spec"]["name"] == "forest"
+    agent_cfg = yaml.unsafe_load((run_dir / "params" / "agent.yaml").read_text())
+    assert agent_cfg["params"]["config"]["max_epochs"] == 3
+    assert agent_cfg["params"]["config"]["device"] == "cpu"
+
+    checkpoints = list((run_dir / "nn").glob("*.pth"))
+    assert checkpoints, list(run_dir.rglob("*"))
+    state = torch.load(checkpoints[0], map_location="cpu", weights_only=False)
+    assert state["epoch"] == 3
+    assert any("a2c_network.actor_mlp" in key for key in state["model"])
+    assert state["frame"] == 3 * 8 * 32
+
+    events = EventAccumulator(str(run_dir / "summaries"))
+    events.Reload()
+    assert "performance/step_fps" in events.Tags()["scalars"], events.Tags()
+
+
+def test_isaaclab_cli_lists_and_trains_the_tasks(tmp_path):
+    listing = run_cli(sys.executable, "-m", "isaaclab", "list_envs", cwd=tmp_path)
+    assert listing.returncode == 0, listing.stderr[-3000:]
+    assert "Stripe-Forest-Walk-Ant" in listing.stdout
+
+    proc = run_cli(
+        sys.executable, "-m", "isaaclab", "train", "--rl_library", "rl_games", "--task", "Stripe-Forest-Walk-Ant",
+        "--device", "cpu", "--num_envs", "8", "--max_iterations", "2", cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    checkpoints = list((tmp_path / "logs" / "rl_games").rglob("*.pth"))
+    assert checkpoints, proc.stdout[-2000:]
