@@ -51,6 +51,18 @@ def check_range(field: str, value: Any, low: float | None = None, high: float | 
         raise SpecError(field, value, accepted)
 
 
+def check_pair(field: str, value: Any, low: float | None = None, high: float | None = None, *, low_open: bool = False) -> None:
+    """Check that ``value`` is a pair of numbers, each inside the bounds (a size along x and y, say)."""
+    accepted = f"a pair of numbers {_describe_bounds(low, high, low_open)}".strip()
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise SpecError(field, value, accepted)
+    for item in value:
+        try:
+            check_number(field, item, low, high, low_open=low_open)
+        except SpecError:
+            raise SpecError(field, value, accepted) from None
+
+
 def _describe_bounds(low: float | None, high: float | None, low_open: bool) -> str:
     if low is not None and high is not None:
         return f"in {'(' if low_open else '['}{low}, {high}]"

@@ -37,7 +37,9 @@ class StripeKitExtension(omni.ext.IExt):
         registry = omni.kit.actions.core.get_action_registry()
         registry.register_action(
             self._ext_name, ACTION_ID, lambda *_args, **_kwargs: self.show_window(),
-            display_name="STRIPE-kit: Scene", description="Open the STRIPE-kit scene generator window", tag="STRIPE-kit",
+            display_name="STRIPE-kit: Scene",
+            description="Open the STRIPE-kit scene generator window",
+            tag="STRIPE-kit",
         )
         self._menu_items = [MenuItemDescription(name=MENU_ITEM, onclick_action=(self._ext_name, ACTION_ID))]
         omni.kit.menu.utils.add_menu_items(self._menu_items, MENU_NAME)

@@ -104,7 +104,8 @@ class SceneWindow(ui.Window):
                     ui.Label("Root prim", width=_LABEL_WIDTH, tooltip="Prim path the scene is written under")
                     root = ui.StringField(identifier="stripe_root_path")
                     root.model.set_value(model.root_path)
-                    root.model.add_end_edit_fn(lambda m: setattr(model, "root_path", m.as_string.strip() or model.root_path))
+                    root.model.add_end_edit_fn(
+                        lambda m: setattr(model, "root_path", m.as_string.strip() or model.root_path))
                 with ui.HStack(height=30, spacing=4):
                     ui.Button("Generate into stage", clicked_fn=self._on_generate, identifier="stripe_generate",
                               tooltip="Generate the scene with this seed and write it into the open stage")

@@ -11,7 +11,7 @@ from isaaclab.managers import TerminationTermCfg as DoneTerm
 from isaaclab.utils import configclass
 from isaaclab_tasks.core.locomotion import mdp as locomotion
 
-from stripe_kit.task import TrainingSpec, mdp
+from stripe_kit.task import SimSettings, TrainingSpec, mdp
 from stripe_kit.task.robots import ANT_OFFLINE_CFG
 
 from .scenes import ForestSceneSpec
@@ -95,6 +95,58 @@ class ForestCurriculumCfg:
     terrain_levels = CurrTerm(func=mdp.terrain_levels_by_distance)
 
 
+@configclass
+class GoalCommandsCfg:
+    """A goal 2.5 to 3.5 m from the spawn point, in the direction with the most room."""
+
+    goal = mdp.SceneGoalCommandCfg()
+
+
+@configclass
+class GoalObservationsCfg:
+    """Proprioception, the goal in the base frame, and the nearest obstacles."""
+
+    @configclass
+    class PolicyCfg(ObsGroup):
+        base_height = ObsTerm(func=mdp.base_height_above_ground)
+        base_lin_vel = ObsTerm(func=mdp.base_lin_vel)
+        base_ang_vel = ObsTerm(func=mdp.base_ang_vel)
+        base_up_proj = ObsTerm(func=locomotion.base_up_proj)
+        goal = ObsTerm(func=mdp.generated_commands, params={"command_name": "goal"})
+        joint_pos_norm = ObsTerm(func=mdp.joint_pos_limit_normalized)
+        joint_vel_rel = ObsTerm(func=mdp.joint_vel_rel, scale=0.2)
+        obstacles = ObsTerm(func=mdp.nearest_obstacles, params={"count": 4})
+        actions = ObsTerm(func=mdp.last_action)
+
+        def __post_init__(self):
+            self.enable_corruption = False
+            self.concatenate_terms = True
+
+    policy: PolicyCfg = PolicyCfg()
+
+
+@configclass
+class GoalRewardsCfg:
+    """Head for the goal around obstacles; a bonus for reaching it, a penalty for falling or hitting a tree."""
+
+    toward_goal = RewTerm(func=mdp.velocity_toward_goal, weight=2.0)
+    reached = RewTerm(func=mdp.termination_term, weight=20.0, params={"term_name": "goal_reached"})
+    alive = RewTerm(func=mdp.is_alive, weight=0.25)
+    upright = RewTerm(func=locomotion.upright_posture_bonus, weight=0.1, params={"threshold": 0.93})
+    action_l2 = RewTerm(func=mdp.action_l2, weight=-0.005)
+    energy = RewTerm(func=locomotion.power_consumption, weight=-0.05, params={"gear_ratio": ANT_GEARS})
+    near_obstacle = RewTerm(func=mdp.obstacle_proximity, weight=-0.5, params={"body_radius": ANT_BODY_RADIUS})
+    fallen = RewTerm(func=mdp.termination_term, weight=-2.0, params={"term_name": "fallen"})
+    collision = RewTerm(func=mdp.termination_term, weight=-2.0, params={"term_name": "collision"})
+
+
+@configclass
+class GoalTerminationsCfg(WalkTerminationsCfg):
+    """The walk terminations, plus success on reaching the goal."""
+
+    goal_reached = DoneTerm(func=mdp.goal_reached)
+
+
 FOREST_WALK_ANT = TrainingSpec(
     scene=ForestSceneSpec(),
     robot=ANT_OFFLINE_CFG,
@@ -107,4 +159,19 @@ FOREST_WALK_ANT = TrainingSpec(
     description="Ant walks forward (+x) through the generated forest without hitting trees.",
 )
 
+FOREST_GOAL_ANT = TrainingSpec(
+    scene=ForestSceneSpec(),
+    robot=ANT_OFFLINE_CFG,
+    actions=AntActionsCfg(),
+    observations=GoalObservationsCfg(),
+    rewards=GoalRewardsCfg(),
+    terminations=GoalTerminationsCfg(),
+    events=AntEventsCfg(),
+    commands=GoalCommandsCfg(),
+    curriculum=ForestCurriculumCfg(),
+    sim=SimSettings(episode_length_s=10.0),
+    description="Ant reaches a goal 3 m across its tile, around the trees.",
+)
+
 FOREST_WALK_ANT.register("Stripe-Forest-Walk-Ant")
+FOREST_GOAL_ANT.register("Stripe-Forest-Goal-Ant")

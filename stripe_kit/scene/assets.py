@@ -173,13 +173,22 @@ class AssetSpec:
         peak = max(self.density_range) * (1.0 + _PATCH_GAIN * self.patchiness)
         if peak == 0:
             return Instances.empty()
-        # darts at the peak density, thinned to the local density: a Poisson process of that density
+        # darts at the peak density, thinned to the local density: a Poisson process of that density. The darts
+        # are uniform over the area but stored tile by tile, so that every later step reads memory in order.
         count = rng_count(area * peak)
-        xy = np.column_stack([ctx.rng.uniform(xmin, xmax, count), ctx.rng.uniform(ymin, ymax, count)])
+        num_tiles = terrain.num_rows * terrain.num_cols
+        tile = np.repeat(np.arange(num_tiles), ctx.rng.multinomial(count, np.full(num_tiles, 1.0 / num_tiles)))
+        row, col = np.divmod(tile, terrain.num_cols)
+        size = np.asarray(terrain.tile_size)
+        xy = np.column_stack([xmin + row * size[0], ymin + col * size[1]]) + ctx.rng.uniform(0.0, 1.0, (count, 2)) * size
         keep = ctx.rng.uniform(0.0, peak, count) < self.density(ctx, xy)
         xy = xy[keep]
         xy = xy[self.ground_mask(ctx, xy)]
-        xy = xy[clear_of(xy, *ctx.scene.keep_out(self.clearance, include_spawn=self.avoid_spawn))]
+        xy = xy[clear_of(xy, *ctx.scene.keep_out(self.clearance, include_spawn=False))]
+        if self.avoid_spawn:
+            # the whole collider stays out of the clearing, not just the instance's origin
+            spawn = ctx.scene.spawn_points.reshape(-1, 3)[:, :2]
+            xy = xy[clear_of(xy, spawn, ctx.scene.spec.terrain.spawn_clearing_radius + self.max_footprint())]
         xy = xy[spaced_subset(xy, self.min_spacing, ctx.rng)]
         n = len(xy)
         return Instances(
@@ -211,6 +220,14 @@ class AssetSpec:
     def colliders(self, instances: Instances) -> Colliders:
         """Primitive colliders of the instances; none by default (the type is passable)."""
         return Colliders.concatenate([])
+
+    def max_footprint(self) -> float:
+        """Farthest reach of one instance's colliders from its origin on the ground, at the largest scale [m]."""
+        probe = Instances(np.zeros((1, 3)), np.zeros(1), np.full(1, max(self.scale_range)), np.zeros(1, np.int64),
+                          np.zeros((1, 2), np.int64))
+        colliders = self.colliders(probe)
+        reach = np.hypot(colliders.positions[:, 0], colliders.positions[:, 1]) + colliders.footprint
+        return float(reach.max()) if len(colliders) else 0.0
 
     def mesh_variants(self) -> list[trimesh.Trimesh]:
         """Visual mesh of each variant at scale 1, origin on the ground; variant ``i`` shows mesh ``i % len``.

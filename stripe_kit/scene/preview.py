@@ -10,7 +10,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import EllipseCollection
-from matplotlib.colors import LightSource, Normalize
+from matplotlib.colors import LightSource, ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -20,6 +20,9 @@ from .spec import GeneratedScene
 
 TYPE_COLORS = {"tree": "#1b5e20", "rock": "#8d8d8d", "log": "#8d5a3b", "bush": "#9ccc65"}
 """Marker colour of the built-in asset types; other types take colours from matplotlib's ``tab10`` cycle."""
+
+GROUND_COLORMAP = ListedColormap(colormaps["terrain"](np.linspace(0.25, 1.0, 256)), name="ground")
+"""Land part of matplotlib's ``terrain`` colour map (no sea blue: heights are relative)."""
 
 _DPI = 100
 
@@ -74,10 +77,10 @@ def _draw(scene: GeneratedScene, size_px: int) -> Figure:
     low, high = float(heights.min()), float(heights.max())
     norm = Normalize(low, high if high - low > 1e-6 else low + 1.0)
     spacing = terrain.resolution * stride
-    shaded = LightSource(azdeg=315, altdeg=45).shade(heights.T, colormaps["terrain"], norm=norm, blend_mode="soft",
+    shaded = LightSource(azdeg=315, altdeg=45).shade(heights.T, GROUND_COLORMAP, norm=norm, blend_mode="soft",
                                                      vert_exag=3.0, dx=spacing, dy=spacing)
     axes.imshow(shaded, origin="lower", extent=(xmin, xmax, ymin, ymax), interpolation="bilinear")
-    mappable = ScalarMappable(norm=norm, cmap=colormaps["terrain"])
+    mappable = ScalarMappable(norm=norm, cmap=GROUND_COLORMAP)
     colorbar = figure.colorbar(mappable, cax=figure.add_axes((0.86, 0.07, 0.025, 0.82)))
     colorbar.set_label("ground height [m]")
 
@@ -89,21 +92,24 @@ def _draw(scene: GeneratedScene, size_px: int) -> Figure:
         color = TYPE_COLORS.get(name, colormaps["tab10"](index % 10))
         half_x, half_y = _footprint(palette.get(name), scene, name)
         if len(instances):
+            outline = 0.3 if min(half_x, half_y) > 2 * metres_per_px else 0.0  # no outlines on dots
             axes.add_collection(EllipseCollection(
                 widths=np.maximum(2 * half_x * instances.scale, 1.5 * metres_per_px),
                 heights=np.maximum(2 * half_y * instances.scale, 1.5 * metres_per_px),
                 angles=np.degrees(instances.yaw), units="xy", offsets=instances.positions[:, :2],
-                offset_transform=axes.transData, facecolors=color, edgecolors="black", linewidths=0.2, alpha=0.85,
+                offset_transform=axes.transData, facecolors=color, edgecolors="black", linewidths=outline, alpha=0.7,
             ))
         handles.append(Line2D([], [], marker="o", linestyle="", color=color, markeredgecolor="black",
                               label=f"{name} ({len(instances):,})"))
 
     # tile grid and spawn points
     sx, sy = terrain.tile_size
-    axes.vlines(xmin + sx * np.arange(1, terrain.num_rows), ymin, ymax, colors="white", linewidths=0.6, alpha=0.6)
-    axes.hlines(ymin + sy * np.arange(1, terrain.num_cols), xmin, xmax, colors="white", linewidths=0.6, alpha=0.6)
+    grid = dict(colors="black", linewidths=0.6, linestyles="dashed", alpha=0.5)
+    axes.vlines(xmin + sx * np.arange(1, terrain.num_rows), ymin, ymax, **grid)
+    axes.hlines(ymin + sy * np.arange(1, terrain.num_cols), xmin, xmax, **grid)
     spawn = scene.spawn_points.reshape(-1, 3)
-    axes.scatter(spawn[:, 0], spawn[:, 1], marker="*", s=60, color="white", edgecolors="black", linewidths=0.6, zorder=5)
+    star = float(np.clip(0.15 * min(sx, sy) / metres_per_px, 3.0, 9.0)) ** 2  # marker area [pt^2], a fraction of a tile
+    axes.scatter(spawn[:, 0], spawn[:, 1], marker="*", s=star, color="white", edgecolors="black", linewidths=0.5, zorder=5)
     handles.append(Line2D([], [], marker="*", linestyle="", color="white", markeredgecolor="black", markersize=10,
                           label=f"spawn points ({len(spawn)})"))
     axes.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.85)

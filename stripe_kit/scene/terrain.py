@@ -17,7 +17,7 @@ from isaaclab.terrains import SubTerrainBaseCfg, TerrainGenerator, TerrainGenera
 from isaaclab.terrains.height_field.utils import convert_height_field_to_mesh
 from isaaclab.utils import configclass
 
-from ..errors import SpecError, check_number, check_range
+from ..errors import SpecError, check_number, check_pair, check_range
 from .noise import fractal_noise
 
 
@@ -106,7 +106,7 @@ class TerrainSpec:
     """Radius of the flat, obstacle-free clearing around each tile's spawn origin [m]."""
 
     def __post_init__(self):
-        check_range("terrain.tile_size", self.tile_size, 1.0, 1000.0)
+        check_pair("terrain.tile_size", self.tile_size, 1.0, 1000.0)
         check_number("terrain.num_rows", self.num_rows, 1, 1000, integer=True)
         check_number("terrain.num_cols", self.num_cols, 1, 1000, integer=True)
         check_number("terrain.horizontal_scale", self.horizontal_scale, 0.0, min(self.tile_size) / 4, low_open=True)

@@ -21,7 +21,7 @@ from isaaclab.utils import configclass
 
 from ..scene.spec import GeneratedScene, SceneSpec
 from ..scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
-from .obstacles import ColliderSlotsCfg, ObstacleSlots
+from .obstacles import ColliderSlotsCfg, ObstacleSlots, slot_bounds
 from .scene_data import SceneTensors
 
 OBSTACLES_PRIM = "Obstacles"
@@ -71,6 +71,7 @@ class StripeEnv(ManagerBasedRLEnv):
             vertical_scale=terrain_spec.vertical_scale,
             difficulty_range=tuple(terrain_spec.difficulty_range),
         )
+        cfg.scene.obstacles.spawn = cfg.scene.obstacles.spawn.replace(**slot_bounds(self.generated_scene))
         self.obstacles: ObstacleSlots | None = None
         """Per-environment obstacle colliders, bound once the physics model exists."""
         self.scene_data: SceneTensors | None = None

@@ -45,10 +45,15 @@ def spawn_collider_slots(
     """Author the slot colliders of one environment: static capsules and spheres, parked below the ground."""
     stage = get_current_stage()
     root = create_prim(prim_path, prim_type="Xform", translation=translation, orientation=orientation, stage=stage)
+    # authored at the largest size a slot takes: the broadphase bounds (MuJoCo's geom_rbound) come from it
+    sizes = {
+        CAPSULE: {"radius": cfg.capsule_radius, "height": 2 * cfg.capsule_half_height, "axis": "Z"},
+        SPHERE: {"radius": cfg.sphere_radius},
+    }
     for kind, prim_type in SLOT_KINDS.items():
         for index in range(cfg.slots_per_kind):
             path = f"{prim_path}/{prim_type}_{index}"
-            create_prim(path, prim_type, translation=(0.0, 0.0, PARKED_DEPTH - index), stage=stage)
+            create_prim(path, prim_type, translation=(0.0, 0.0, PARKED_DEPTH - index), attributes=sizes[kind], stage=stage)
             UsdPhysics.CollisionAPI.Apply(stage.GetPrimAtPath(path))
             UsdGeom.Imageable(stage.GetPrimAtPath(path)).CreatePurposeAttr(UsdGeom.Tokens.guide)
     return root
@@ -61,6 +66,23 @@ class ColliderSlotsCfg(SpawnerCfg):
     func: Callable = spawn_collider_slots
     slots_per_kind: int = 16
     """Slots of each collider kind per environment: the obstacles nearest the spawn point that collide."""
+    capsule_radius: float = 0.5
+    """Largest capsule radius a slot takes [m]; set from the generated scene when the env is built."""
+    capsule_half_height: float = 2.0
+    """Largest capsule half-height a slot takes [m]; set from the generated scene when the env is built."""
+    sphere_radius: float = 1.0
+    """Largest sphere radius a slot takes [m]; set from the generated scene when the env is built."""
+
+
+def slot_bounds(scene: GeneratedScene) -> dict[str, float]:
+    """The largest sizes the slots take in ``scene``, as :class:`ColliderSlotsCfg` fields."""
+    colliders = scene.colliders
+    capsules, spheres = colliders.sizes[colliders.kind == CAPSULE], colliders.sizes[colliders.kind == SPHERE]
+    return {
+        "capsule_radius": float(capsules[:, 0].max(initial=0.01)),
+        "capsule_half_height": float(capsules[:, 1].max(initial=0.01)),
+        "sphere_radius": float(spheres[:, 0].max(initial=0.01)),
+    }
 
 
 class ObstacleSlots:

@@ -218,8 +218,8 @@ class SpecFields:
             if kind is None:
                 continue
             self.fields.append(Field(
-                self, step, name, kind, item_type=item_type, group=prefix.rstrip("."), tooltip=docs.get(dc_field.name, ""),
-                read_only=dc_field.name == key_field,
+                self, step, name, kind, item_type=item_type, group=prefix.rstrip("."),
+                tooltip=docs.get(dc_field.name, ""), read_only=dc_field.name == key_field,
             ))
 
 

@@ -1,4 +1,4 @@
-"""Scene panel view-model: fields generated from the forest spec, validation by the spec itself, generate, USD, observers.
+"""Scene panel view-model: fields made from the forest spec, validated by the spec itself, generate, USD, observers.
 
 Runs on the real stack (configclass specs, generation, pxr in-memory stages); no Kit.
 """
@@ -61,7 +61,8 @@ def test_every_forest_field_is_listed(model: ScenePanelModel):
     assert model.field("terrain.num_rows").kind == "int" and model.field("terrain.num_rows").value == 6
     assert model.field("terrain.style").kind == "str" and model.field("terrain.style").value == "hills"
     assert model.field("terrain.tile_size").kind == "range" and model.field("terrain.tile_size").value == (8.0, 8.0)
-    assert model.field("assets.tree.min_spacing").value == 1.6 and model.field("assets.tree.min_spacing").label == "Min spacing"
+    spacing = model.field("assets.tree.min_spacing")
+    assert spacing.value == 1.6 and spacing.label == "Min spacing" and spacing.group == "assets.tree"
     assert model.field("assets.bush.avoid_spawn").kind == "bool"
     assert model.field("assets.tree.name").read_only
     # tooltips are the attribute docstrings, inherited where a subclass overrides the default only

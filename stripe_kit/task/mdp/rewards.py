@@ -26,3 +26,17 @@ def progress_along(env: StripeEnv, direction: tuple[float, float] = (1.0, 0.0),
     velocity = env.scene[asset_cfg.name].data.root_lin_vel_w.torch[:, :2]
     heading = torch.tensor(direction, device=env.device, dtype=velocity.dtype)
     return velocity @ (heading / heading.norm())
+
+
+def velocity_toward_goal(env: StripeEnv, command_name: str = "goal",
+                         asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Base velocity toward the commanded goal [m/s]."""
+    robot = env.scene[asset_cfg.name]
+    to_goal = env.command_manager.get_term(command_name).pos_command_w[:, :2] - robot.data.root_pos_w.torch[:, :2]
+    direction = to_goal / to_goal.norm(dim=1, keepdim=True).clamp(min=1e-6)
+    return (robot.data.root_lin_vel_w.torch[:, :2] * direction).sum(dim=1)
+
+
+def termination_term(env: StripeEnv, term_name: str) -> torch.Tensor:
+    """1 on the step a given termination term fires (reward a goal, penalise a fall), else 0."""
+    return env.termination_manager.get_term(term_name).float()

@@ -24,3 +24,10 @@ def base_below_ground_height(env: StripeEnv, minimum_height: float,
                              asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
     """Terminate when the base is lower than ``minimum_height`` above the ground under it (falls, on any hill)."""
     return base_height_above_ground(env, asset_cfg)[:, 0] < minimum_height
+
+
+def goal_reached(env: StripeEnv, command_name: str = "goal", asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Terminate (successfully) when the base is within the command's success threshold of the goal."""
+    command = env.command_manager.get_term(command_name)
+    base = env.scene[asset_cfg.name].data.root_pos_w.torch[:, :2]
+    return (command.pos_command_w[:, :2] - base).norm(dim=1) < command.cfg.position_success_threshold

@@ -1,0 +1,59 @@
+"""Goal commands that read the generated scene: goals across the tile, clear of obstacles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import torch
+from isaaclab.envs.mdp.commands import UniformPose2dCommand, UniformPose2dCommandCfg
+from isaaclab.utils import configclass
+
+if TYPE_CHECKING:
+    from ..env import StripeEnv
+
+
+class SceneGoalCommand(UniformPose2dCommand):
+    """A 2D goal at a set distance from the spawn point, in the direction with the most room around it.
+
+    Several directions are drawn per reset; the one whose goal lies farthest from the environment's obstacles wins,
+    so a goal is never inside a trunk but the robot usually has to go around trees to reach it. The height of the
+    goal follows the generated ground.
+    """
+
+    cfg: SceneGoalCommandCfg
+    _env: StripeEnv
+
+    def _resample_command(self, env_ids: Sequence[int]):
+        ids = self._env.env_id_tensor(env_ids)
+        count = len(ids)
+        origin = self._env.scene.env_origins[ids]
+        angle = torch.rand(count, self.cfg.candidates, device=self.device) * 2 * torch.pi
+        distance = torch.empty(count, self.cfg.candidates, device=self.device).uniform_(*self.cfg.distance_range)
+        goals = origin[:, None, :2] + distance[..., None] * torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
+        obstacles = self._env.obstacles.obstacle_positions()[ids][..., :2]
+        radii = self._env.obstacles.obstacle_radii()[ids]
+        room = ((goals[:, :, None, :] - obstacles[:, None, :, :]).norm(dim=-1) - radii[:, None, :]).amin(dim=-1)
+        best = room.argmax(dim=1)
+        goal = goals[torch.arange(count, device=self.device), best]
+        self.pos_command_w[ids, :2] = goal
+        self.pos_command_w[ids, 2] = self._env.scene_data.height_at(goal) + self.robot.data.default_root_pose.torch[ids, 2]
+        heading = torch.atan2(goal[:, 1] - origin[:, 1], goal[:, 0] - origin[:, 0])
+        self.heading_command_w[ids] = heading
+
+
+@configclass
+class SceneGoalCommandCfg(UniformPose2dCommandCfg):
+    """Config of :class:`SceneGoalCommand`; goals are resampled at reset only."""
+
+    class_type: type = SceneGoalCommand
+    asset_name: str = "robot"
+    simple_heading: bool = True
+    resampling_time_range: tuple[float, float] = (1e9, 1e9)
+    ranges: UniformPose2dCommandCfg.Ranges = UniformPose2dCommandCfg.Ranges(pos_x=(0.0, 0.0), pos_y=(0.0, 0.0), heading=(0.0, 0.0))
+    distance_range: tuple[float, float] = (2.5, 3.5)
+    """Distance of the goal from the spawn point [m]."""
+    candidates: int = 8
+    """Directions drawn per reset; the one with the most room is kept."""
+    position_success_threshold: float | None = 0.5
+    """Distance [m] under which the goal counts as reached (logged as ``Metrics/success_rate``)."""
