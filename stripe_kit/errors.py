@@ -9,15 +9,15 @@ from typing import Any
 class SpecError(ValueError):
     """A spec or option value that is out of its accepted range.
 
-    The message is one line: ``<field>: got <value>; expected <accepted>``. Front ends (CLI, GUI) show it
-    as it is, without a traceback.
+    The message is one line: ``<field>: got <value>; expected <accepted>`` (or ``<field>: <message>`` where a
+    library already said what is wrong). Front ends (CLI, GUI) show it as it is, without a traceback.
     """
 
-    def __init__(self, field: str, value: Any, accepted: str):
+    def __init__(self, field: str, value: Any, accepted: str, message: str | None = None):
         self.field = field
         self.value = value
         self.accepted = accepted
-        super().__init__(f"{field}: got {value!r}; expected {accepted}")
+        super().__init__(f"{field}: {message}" if message else f"{field}: got {value!r}; expected {accepted}")
 
 
 def check_number(field: str, value: Any, low: float | None = None, high: float | None = None, *,

@@ -17,7 +17,16 @@ import trimesh
 from isaaclab.utils import configclass
 
 from ..errors import SpecError, check_number, check_range
-from .meshes import MESH_EXTENSIONS, USD_EXTENSIONS, bush_mesh, load_mesh_file, log_mesh, marker_mesh, rock_mesh, tree_mesh
+from .meshes import (
+    MESH_EXTENSIONS,
+    USD_EXTENSIONS,
+    bush_mesh,
+    load_mesh_file,
+    log_mesh,
+    marker_mesh,
+    rock_mesh,
+    tree_mesh,
+)
 from .noise import fractal_noise
 from .placement import clear_of, spaced_subset
 

@@ -64,8 +64,8 @@ def tree_mesh(variant: int, trunk_radius: float, trunk_height: float, canopy_rad
         parts.append(_colored(crown, "foliage"))
         for angle in rng.uniform(0.0, 2 * np.pi) + np.array([0.0, np.pi * rng.uniform(0.6, 1.4)]):
             lobe = _blob(rng, canopy_radius * rng.uniform(0.5, 0.65), squash=0.8)
-            offset = 0.55 * canopy_radius
-            lobe.apply_translation([offset * np.cos(angle), offset * np.sin(angle), trunk_height - 0.25 * canopy_radius])
+            reach = 0.55 * canopy_radius
+            lobe.apply_translation([reach * np.cos(angle), reach * np.sin(angle), trunk_height - 0.25 * canopy_radius])
             parts.append(_colored(lobe, "foliage"))
     return trimesh.util.concatenate(parts)
 

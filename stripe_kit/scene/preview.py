@@ -104,12 +104,13 @@ def _draw(scene: GeneratedScene, size_px: int) -> Figure:
 
     # tile grid and spawn points
     sx, sy = terrain.tile_size
-    grid = dict(colors="black", linewidths=0.6, linestyles="dashed", alpha=0.5)
+    grid = {"colors": "black", "linewidths": 0.6, "linestyles": "dashed", "alpha": 0.5}
     axes.vlines(xmin + sx * np.arange(1, terrain.num_rows), ymin, ymax, **grid)
     axes.hlines(ymin + sy * np.arange(1, terrain.num_cols), xmin, xmax, **grid)
     spawn = scene.spawn_points.reshape(-1, 3)
     star = float(np.clip(0.15 * min(sx, sy) / metres_per_px, 3.0, 9.0)) ** 2  # marker area [pt^2], a fraction of a tile
-    axes.scatter(spawn[:, 0], spawn[:, 1], marker="*", s=star, color="white", edgecolors="black", linewidths=0.5, zorder=5)
+    axes.scatter(spawn[:, 0], spawn[:, 1], marker="*", s=star, color="white", edgecolors="black", linewidths=0.5,
+                 zorder=5)
     handles.append(Line2D([], [], marker="*", linestyle="", color="white", markeredgecolor="black", markersize=10,
                           label=f"spawn points ({len(spawn)})"))
     axes.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.85)

@@ -58,7 +58,7 @@ def write_scene(scene: GeneratedScene, stage: Usd.Stage, root_path: str = ROOT_P
     Returns:
         The root prim.
     """
-    if not Sdf.Path.IsValidPathString(root_path) or not Sdf.Path(root_path).IsAbsoluteRootOrPrimPath() or root_path == "/":
+    if not Sdf.Path.IsValidPathString(root_path) or not Sdf.Path(root_path).IsPrimPath() or root_path[0] != "/":
         raise SpecError("root_path", root_path, "an absolute prim path such as '/World/StripeScene'")
     path = Sdf.Path(root_path)
     clear_scene(stage, root_path)
@@ -77,18 +77,20 @@ def write_scene(scene: GeneratedScene, stage: Usd.Stage, root_path: str = ROOT_P
     root.GetPrim().CreateAttribute("stripe:digest", Sdf.ValueTypeNames.String, custom=True).Set(scene.digest())
 
     looks = _Looks(stage, path.AppendChild("Looks"))
-    _write_terrain(stage, path.AppendChild("Terrain"), terrain_mesh(scene.terrain, scene.spec.terrain.vertical_scale), looks)
+    ground = terrain_mesh(scene.terrain, scene.spec.terrain.vertical_scale)
+    _write_terrain(stage, path.AppendChild("Terrain"), ground, looks)
     palette = {asset.name: asset for asset in scene.spec.assets}
     for name, instances in scene.instances.items():
         asset = palette.get(name, AssetSpec(name=name))
-        instancer = UsdGeom.PointInstancer.Define(stage, path.AppendChild(prim_name(name)))
+        instancer = UsdGeom.PointInstancer.Define(stage, path.AppendChild(_instancer_name(name)))
         instancer.GetPrim().CreateAttribute(ASSET_ATTR, Sdf.ValueTypeNames.String, custom=True).Set(name)
         prototypes = _write_prototypes(stage, instancer.GetPath().AppendChild("Prototypes"), asset, looks)
         instancer.CreatePrototypesRel().SetTargets(prototypes)
         instancer.CreatePositionsAttr(Vt.Vec3fArray.FromNumpy(instances.positions.astype(np.float32)))
         # Gf.Quath stores (x, y, z, w) like Isaac Lab, so the array converts as it is
         instancer.CreateOrientationsAttr(Vt.QuathArray.FromNumpy(instances.orientations.astype(np.float16)))
-        instancer.CreateScalesAttr(Vt.Vec3fArray.FromNumpy(np.repeat(instances.scale[:, None], 3, axis=1).astype(np.float32)))
+        scales = np.repeat(instances.scale[:, None], 3, axis=1).astype(np.float32)
+        instancer.CreateScalesAttr(Vt.Vec3fArray.FromNumpy(scales))
         instancer.CreateProtoIndicesAttr(Vt.IntArray.FromNumpy((instances.variant % len(prototypes)).astype(np.int32)))
         time = Usd.TimeCode.Default()
         extent = instancer.ComputeExtentAtTime(time, time) if len(instances) else None
@@ -151,6 +153,12 @@ def asset_name(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
 
+def _instancer_name(asset_name: str) -> str:
+    """Prim name of an asset type's instancer, clear of the scene's own prims (``stripe:asset`` keeps the name)."""
+    name = prim_name(asset_name)
+    return f"{name}Asset" if name in ("Looks", "Terrain", "Colliders", "SpawnPoints") else name
+
+
 class _Looks:
     """The scene's materials: one UsdPreviewSurface per part name, made when first used."""
 
@@ -187,8 +195,9 @@ def _write_prototypes(stage: Usd.Stage, path: Sdf.Path, asset: AssetSpec, looks:
     """The variants of an asset type as prototype prims under ``path``: meshes, or a reference to its USD file."""
     UsdGeom.Scope.Define(stage, path)
     if isinstance(asset, FileAssetSpec) and asset.references_usd:
-        prototype = UsdGeom.Xform.Define(stage, path.AppendChild("Variant0"))
-        prototype.GetPrim().GetReferences().AddReference(os.path.abspath(asset.path))
+        # a typeless prim, so that the referenced prim's type (Xform, Mesh...) comes through
+        prototype = stage.DefinePrim(path.AppendChild("Variant0"))
+        prototype.GetReferences().AddReference(os.path.abspath(asset.path), _referenced_prim(asset))
         return [prototype.GetPath()]
     paths = []
     for index, mesh in enumerate(asset.mesh_variants()):
@@ -199,11 +208,21 @@ def _write_prototypes(stage: Usd.Stage, path: Sdf.Path, asset: AssetSpec, looks:
         else:
             binding = UsdShade.MaterialBindingAPI.Apply(usd_mesh.GetPrim())
             for part, color, faces in parts:
-                subset = binding.CreateMaterialBindSubset(prim_name(part), Vt.IntArray.FromNumpy(faces.astype(np.int32)))
+                indices = Vt.IntArray.FromNumpy(faces.astype(np.int32))
+                subset = binding.CreateMaterialBindSubset(prim_name(part), indices)
                 looks.bind(subset.GetPrim(), part, color)
             binding.SetMaterialBindSubsetsFamilyType(UsdGeom.Tokens.partition)
         paths.append(usd_mesh.GetPath())
     return paths
+
+
+def _referenced_prim(asset: FileAssetSpec) -> Sdf.Path:
+    """Prim of a USD asset file to reference: its default prim, else its first root prim."""
+    layer = Sdf.Layer.FindOrOpen(asset.path)
+    roots = list(layer.rootPrims) if layer else []
+    if not roots:
+        raise SpecError(f"assets.{asset.name}.path", asset.path, "a readable USD file with a root prim")
+    return Sdf.Path.absoluteRootPath.AppendChild(layer.defaultPrim or roots[0].name)
 
 
 def _define_mesh(stage: Usd.Stage, path: Sdf.Path, mesh: trimesh.Trimesh) -> UsdGeom.Mesh:
@@ -239,9 +258,11 @@ def _write_colliders(stage: Usd.Stage, path: Sdf.Path, scene: GeneratedScene) ->
             parent = layer.GetPrimAtPath(group_path)
             for number, index in enumerate(members):
                 kind = str(colliders.kind[index])
-                spec = Sdf.PrimSpec(parent, f"{_COLLIDER_TYPES[kind]}_{number}", Sdf.SpecifierDef, _COLLIDER_TYPES[kind])
+                type_name = _COLLIDER_TYPES[kind]
+                spec = Sdf.PrimSpec(parent, f"{type_name}_{number}", Sdf.SpecifierDef, type_name)
                 spec.SetInfo("apiSchemas", Sdf.TokenListOp.Create(prependedItems=["PhysicsCollisionAPI"]))
-                _set(spec, "xformOp:translate", Sdf.ValueTypeNames.Double3, Gf.Vec3d(*colliders.positions[index].tolist()))
+                centre = Gf.Vec3d(*colliders.positions[index].tolist())
+                _set(spec, "xformOp:translate", Sdf.ValueTypeNames.Double3, centre)
                 x, y, z, w = colliders.orientations[index].tolist()
                 _set(spec, "xformOp:orient", Sdf.ValueTypeNames.Quatf, Gf.Quatf(w, x, y, z))
                 sizes = colliders.sizes[index].tolist()

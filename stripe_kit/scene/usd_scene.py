@@ -101,7 +101,8 @@ def read_usd_scene(path: str, terrain_spec: TerrainSpec) -> tuple[TerrainData, d
     try:
         stage = Usd.Stage.Open(path)
     except Exception as error:  # pxr raises Tf.ErrorException with the parser's message
-        raise SpecError("usd_path", path, f"a readable USD file ({str(error).splitlines()[-1].strip()})") from error
+        reason = str(error).rsplit(" : ", 1)[-1].strip(" '\n")
+        raise SpecError("usd_path", path, f"a readable USD file ({reason})") from error
     if stage is None:
         raise SpecError("usd_path", path, "a readable USD file")
     xforms = UsdGeom.XformCache()
@@ -132,7 +133,9 @@ def read_usd_scene(path: str, terrain_spec: TerrainSpec) -> tuple[TerrainData, d
     }
 
 
-def _split_ground(path: str, prims: list[Usd.Prim], xforms: UsdGeom.XformCache) -> tuple[trimesh.Trimesh, list[Usd.Prim]]:
+def _split_ground(
+    path: str, prims: list[Usd.Prim], xforms: UsdGeom.XformCache
+) -> tuple[trimesh.Trimesh, list[Usd.Prim]]:
     """The ground mesh (world frame) and the other collision prims."""
     meshes = [prim for prim in prims if prim.IsA(UsdGeom.Mesh)]
     marked = [prim for prim in meshes if prim.GetAttribute(TERRAIN_ATTR) and prim.GetAttribute(TERRAIN_ATTR).Get()]
@@ -140,7 +143,8 @@ def _split_ground(path: str, prims: list[Usd.Prim], xforms: UsdGeom.XformCache) 
         areas = [np.prod(np.ptp(_mesh(prim, xforms).vertices[:, :2], axis=0)) for prim in meshes]
         marked = [meshes[int(np.argmax(areas))]]
     if not marked:
-        raise SpecError("usd_path", path, f"a USD file with a ground Mesh (marked {TERRAIN_ATTR} or with a collision API)")
+        accepted = f"a USD file with a ground Mesh (marked {TERRAIN_ATTR} or with a collision API)"
+        raise SpecError("usd_path", path, accepted)
     ground = trimesh.util.concatenate([_mesh(prim, xforms) for prim in marked])
     return ground, [prim for prim in prims if prim not in marked]
 
@@ -152,8 +156,8 @@ def _terrain_data(mesh: trimesh.Trimesh, spec: TerrainSpec, spawn_points: np.nda
     # the smallest tile grid centred on the origin that covers the mesh (tolerant of float round-off)
     rows, cols = (max(1, math.ceil(2 * r / s - 1e-6)) for r, s in zip(reach, (sx, sy)))
     x0, y0 = -rows * sx / 2, -cols * sy / 2
-    x = x0 + np.arange(int(round(rows * sx / spec.horizontal_scale)) + 1) * spec.horizontal_scale
-    y = y0 + np.arange(int(round(cols * sy / spec.horizontal_scale)) + 1) * spec.horizontal_scale
+    x = x0 + np.arange(round(rows * sx / spec.horizontal_scale) + 1) * spec.horizontal_scale
+    y = y0 + np.arange(round(cols * sy / spec.horizontal_scale) + 1) * spec.horizontal_scale
     low, high = spec.difficulty_range
     difficulty = low + (high - low) * (np.arange(rows) + 0.5) / rows
     data = TerrainData(
@@ -166,7 +170,8 @@ def _terrain_data(mesh: trimesh.Trimesh, spec: TerrainSpec, spawn_points: np.nda
         tile_difficulty=np.repeat(difficulty[:, None], cols, axis=1),
         mesh=mesh,
     )
-    centres = np.stack(np.meshgrid(x0 + (np.arange(rows) + 0.5) * sx, y0 + (np.arange(cols) + 0.5) * sy, indexing="ij"), axis=-1)
+    cx, cy = x0 + (np.arange(rows) + 0.5) * sx, y0 + (np.arange(cols) + 0.5) * sy
+    centres = np.stack(np.meshgrid(cx, cy, indexing="ij"), axis=-1)
     data.tile_origins[..., :2] = centres
     data.tile_origins[..., 2] = data.height_at(centres.reshape(-1, 2)).reshape(rows, cols)
     # a tile with several marked points spawns at the one nearest its centre
@@ -210,7 +215,8 @@ def _collider(prim: Usd.Prim, xforms: UsdGeom.XformCache) -> Colliders:
         sizes = [capsule.GetRadiusAttr().Get() * across, capsule.GetHeightAttr().Get() / 2 * scale[along], 0.0]
         return _one(CAPSULE, centre, (rotation * _CAPSULE_AXES[axis]).as_quat(), sizes)
     if prim.IsA(UsdGeom.Sphere):
-        return _one(SPHERE, centre, rotation.as_quat(), [UsdGeom.Sphere(prim).GetRadiusAttr().Get() * scale.max(), 0.0, 0.0])
+        radius = UsdGeom.Sphere(prim).GetRadiusAttr().Get() * scale.max()
+        return _one(SPHERE, centre, rotation.as_quat(), [radius, 0.0, 0.0])
     if prim.IsA(UsdGeom.Cube):
         return _one(BOX, centre, rotation.as_quat(), UsdGeom.Cube(prim).GetSizeAttr().Get() / 2 * scale)
     if prim.IsA(UsdGeom.Mesh):

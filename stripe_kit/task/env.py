@@ -19,6 +19,7 @@ from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.terrains import TerrainImporterCfg
 from isaaclab.utils import configclass
 
+from ..errors import SpecError
 from ..scene.spec import GeneratedScene, SceneSpec
 from ..scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
 from .obstacles import ColliderSlotsCfg, ObstacleSlots, slot_bounds
@@ -83,7 +84,29 @@ class StripeEnv(ManagerBasedRLEnv):
         self.scene_data = SceneTensors(self.generated_scene, self.device)
         self.obstacles = ObstacleSlots(self, self.generated_scene, OBSTACLES_PRIM)
         self.obstacles.place(torch.arange(self.num_envs, device=self.device))
-        super().load_managers()
+        try:
+            super().load_managers()
+        except (ValueError, KeyError) as error:
+            # Isaac Lab names the term in its message; keep that, on one line, without the stack below it
+            detail = " ".join(str(error).split())
+            term, _, problem = detail.removeprefix("Error while parsing ").partition(". ")
+            raise SpecError(f"TrainingSpec term {term}", term, "an existing scene entity or body", problem or detail) from None
+        self._check_observations_finite()
+
+    def _check_observations_finite(self) -> None:
+        """Fail at build, naming the term, when an observation term produces NaN or infinity."""
+        manager = self.observation_manager
+        observations = manager.compute()
+        for group, names in manager.active_terms.items():
+            values = observations[group]
+            if not isinstance(values, torch.Tensor):
+                values = torch.cat([values[name].reshape(self.num_envs, -1) for name in names], dim=1)
+            start = 0
+            for name, dims in zip(names, manager.group_obs_term_dim[group]):
+                width = int(torch.tensor(dims).prod())
+                if not torch.isfinite(values[:, start:start + width]).all():
+                    raise SpecError(f"observations.{group}.{name}", "NaN or infinite values", "finite observations")
+                start += width
 
     def _reset_idx(self, env_ids):
         """Reset as Isaac Lab does (curriculum may move envs to other tiles), then move their obstacle slots."""

@@ -87,7 +87,7 @@ class TrainingSpec:
     description: str = ""
     """One line shown by ``stripe-kit list``."""
 
-    def validate(self) -> None:
+    def check(self) -> None:
         """Check that every required part is there, naming the first missing field."""
         for field in ("scene", "robot", "actions", "observations", "rewards", "terminations"):
             if getattr(self, field) is MISSING:
@@ -106,7 +106,7 @@ class TrainingSpec:
             device: Simulation device; CUDA when available, else CPU, when None.
             physics: Physics backend; :attr:`SimSettings.physics` when None.
         """
-        self.validate()
+        self.check()
         physics = physics or self.sim.physics
         if physics not in PHYSICS_BACKENDS:
             raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
@@ -148,7 +148,7 @@ class TrainingSpec:
         """
         if not isinstance(task_id, str) or not task_id.strip() or " " in task_id:
             raise SpecError("task_id", task_id, "a gymnasium id without spaces, such as 'Stripe-Forest-Walk-Ant'")
-        self.validate()
+        self.check()
         experiment = task_id.lower().replace("-", "_")
         gym.register(
             id=task_id,

@@ -13,7 +13,7 @@ def forest_spec(num_rows: int = 4, num_cols: int = 3, tile: float = 10.0) -> Sce
     return SceneSpec(name="test_forest", terrain=terrain, assets=[TreeSpec(), RockSpec(), LogSpec(), BushSpec()])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def forest(seed: int = 3) -> GeneratedScene:
     """The small forest of :func:`forest_spec` for ``seed``; treat it as read-only."""
     return forest_spec().generate(seed)

@@ -69,13 +69,13 @@ def test_no_object_or_collider_in_a_spawn_clearing():
 def test_every_tile_differs():
     scene = forest()
     terrain = scene.terrain
-    cells = int(round(terrain.tile_size[0] / terrain.resolution))
+    cells = round(terrain.tile_size[0] / terrain.resolution)
     tiles = {}
     for row, col in itertools.product(range(terrain.num_rows), range(terrain.num_cols)):
         patch = terrain.heights[row * cells:(row + 1) * cells, col * cells:(col + 1) * cells]
-        objects = [np.round(inst.positions[(inst.tile[:, 0] == row) & (inst.tile[:, 1] == col)] - terrain.tile_origins[row, col], 6)
-                   for inst in scene.instances.values()]
-        tiles[row, col] = (patch - patch.mean()).tobytes() + b"".join(o.tobytes() for o in objects)
+        origin = terrain.tile_origins[row, col]
+        objects = [inst.positions[(inst.tile == (row, col)).all(axis=1)] - origin for inst in scene.instances.values()]
+        tiles[row, col] = (patch - patch.mean()).tobytes() + b"".join(np.round(o, 6).tobytes() for o in objects)
     assert len(set(tiles.values())) == terrain.num_rows * terrain.num_cols
 
 
@@ -86,7 +86,7 @@ def test_difficulty_raises_object_density_and_relief_along_rows(seed):
     objects = np.zeros(terrain.num_rows)
     for instances in scene.instances.values():
         np.add.at(objects, instances.tile[:, 0], 1)
-    cells = int(round(terrain.tile_size[0] / terrain.resolution))
+    cells = round(terrain.tile_size[0] / terrain.resolution)
     relief = [terrain.heights[row * cells:(row + 1) * cells].std(axis=0).mean() for row in range(terrain.num_rows)]
     assert np.all(np.diff(terrain.tile_difficulty[:, 0]) > 0)
     assert np.all(np.diff(objects) > 0), objects
@@ -123,7 +123,8 @@ def test_clear_of_and_spaced_subset_match_brute_force():
         (lambda: TreeSpec(trunk_radius=-0.1), "assets.tree.trunk_radius"),
         (lambda: RockSpec(min_spacing=math.nan), "assets.rock.min_spacing"),
         (lambda: NoiseTerrainSpec(amplitude_range=(0.1, math.nan)), "terrain.amplitude_range"),
-        (lambda: SceneSpec(terrain=NoiseTerrainSpec(tile_size=(2.0, 2.0)), assets=[LogSpec()]), "assets.log.min_spacing"),
+        (lambda: SceneSpec(terrain=NoiseTerrainSpec(tile_size=(2.0, 2.0)), assets=[LogSpec()]),
+         "assets.log.min_spacing"),
         (lambda: IsaacLabTerrainSpec(sub_terrains={}), "terrain.sub_terrains"),
         (lambda: UsdSceneSpec(usd_path="/nonexistent/scene.usda"), "usd_path"),
         (lambda: FileAssetSpec(name="crate", path="/nonexistent/crate.obj"), "assets.crate.path"),

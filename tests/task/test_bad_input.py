@@ -1,0 +1,104 @@
+"""Bad task input fails at registration or env build with one line naming the spec field."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from isaaclab.utils import replace
+
+from stripe_kit.errors import SpecError
+from stripe_kit.task import AgentSettings, SimSettings, TrainingSpec
+from stripe_kit.task.agent import rl_games_config
+from stripe_kit.task.robots import ANT_OFFLINE_CFG
+from support import run_cli
+
+
+def _forest_walk() -> TrainingSpec:
+    from stripe_forest.tasks import FOREST_WALK_ANT
+
+    return FOREST_WALK_ANT
+
+
+def test_missing_part_is_named_at_registration():
+    walk = _forest_walk()
+    spec = TrainingSpec(scene=walk.scene, actions=walk.actions, observations=walk.observations, rewards=walk.rewards,
+                        terminations=walk.terminations)
+    with pytest.raises(SpecError, match=r"^TrainingSpec\.robot: "):
+        spec.register("Stripe-Test-NoRobot")
+
+
+def test_missing_robot_file_is_named():
+    robot = replace(ANT_OFFLINE_CFG, spawn=replace(ANT_OFFLINE_CFG.spawn, usd_path="/nonexistent/ant.usda"))
+    with pytest.raises(SpecError, match=r"^TrainingSpec\.robot\.spawn\.usd_path: got '/nonexistent/ant.usda'"):
+        _forest_walk().replace(robot=robot).register("Stripe-Test-NoFile")
+
+
+def test_robot_file_that_does_not_load_is_named(tmp_path):
+    broken = tmp_path / "broken.usda"
+    broken.write_text("#usda 1.0\ndef Xform 'Robot' {\n  this is not usd\n")
+    robot = replace(ANT_OFFLINE_CFG, spawn=replace(ANT_OFFLINE_CFG.spawn, usd_path=str(broken)))
+    with pytest.raises(SpecError, match=r"^TrainingSpec\.robot\.spawn\.usd_path: .*a USD file that opens"):
+        _forest_walk().replace(robot=robot).register("Stripe-Test-Broken")
+
+
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (lambda: SimSettings(dt=-0.01), "sim.dt"),
+        (lambda: SimSettings(decimation=0), "sim.decimation"),
+        (lambda: SimSettings(physics="bullet"), "sim.physics"),
+        (lambda: SimSettings(episode_length_s=float("nan")), "sim.episode_length_s"),
+        (lambda: AgentSettings(horizon_length=32, num_minibatches=5), "agent.num_minibatches"),
+        (lambda: AgentSettings(learning_rate=0.0), "agent.learning_rate"),
+        (lambda: AgentSettings(network=()), "agent.network"),
+    ],
+)
+def test_bad_settings_fail_at_construction(make, field):
+    with pytest.raises(SpecError, match=rf"^{field}: got "):
+        make()
+
+
+@pytest.mark.parametrize("num_envs", [1, 3, 7, 64, 4096, 16384])
+def test_agent_config_divides_any_batch(num_envs):
+    config = rl_games_config("t", AgentSettings(horizon_length=32, num_minibatches=4), device="cpu")["params"]["config"]
+    batch = config["horizon_length"] * num_envs
+    minibatch = config["minibatch_size_per_env"] * num_envs
+    assert batch % minibatch == 0 and batch // minibatch == 4
+    assert config["device"] == config["device_name"] == "cpu"
+    assert not config["mixed_precision"]
+
+
+_TERM_ERROR = """
+import torch, gymnasium as gym
+from isaaclab.managers import SceneEntityCfg, ObservationTermCfg as ObsTerm
+from stripe_kit.cli.main import main
+from stripe_kit.errors import SpecError
+from stripe_kit.task import REGISTERED, mdp
+from stripe_kit.train.tasks import load_tasks
+load_tasks()
+cfg = REGISTERED["Stripe-Forest-Walk-Ant"].env_cfg(num_envs=2, device="cpu")
+cfg.observations.policy.base_lin_vel = {term}
+try:
+    gym.make("Stripe-Forest-Walk-Ant", cfg=cfg)
+except SpecError as error:
+    print("ERROR " + str(error))
+"""
+
+
+@pytest.mark.parametrize(
+    "term, expected",
+    [
+        ('ObsTerm(func=mdp.base_lin_vel, params={"asset_cfg": SceneEntityCfg("robto")})',
+         "TrainingSpec term 'policy/base_lin_vel.params:asset_cfg': The scene entity 'robto' does not exist"),
+        ('ObsTerm(func=mdp.body_pose_w, params={"asset_cfg": SceneEntityCfg("robot", body_names=["wing"])})',
+         "TrainingSpec term 'policy/base_lin_vel.params:asset_cfg': Not all regular expressions are matched"),
+        ('ObsTerm(func=lambda env: torch.full((env.num_envs, 1), float("nan")))',
+         "observations.policy.base_lin_vel: got 'NaN or infinite values'; expected finite observations"),
+    ],
+)
+def test_bad_terms_fail_at_env_build_naming_the_term(term, expected):
+    proc = run_cli(sys.executable, "-c", _TERM_ERROR.format(term=term))
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("ERROR ")]
+    assert len(errors) == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert errors[0].startswith("ERROR " + expected), errors[0]
