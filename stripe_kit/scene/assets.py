@@ -259,17 +259,21 @@ class TreeSpec(AssetSpec):
     """Trunk height at scale 1 [m]."""
     canopy_radius: float = 1.5
     """Canopy radius at scale 1 [m] (visual)."""
+    collider_height: float = 1.5
+    """Height of the trunk collider at scale 1 [m]: the part of the trunk a ground robot can touch. A short
+    collider keeps MuJoCo's bounding sphere tight, so the broadphase culls trunks the robot is not near."""
 
     def __post_init__(self):
         super().__post_init__()
         check_number("assets.tree.trunk_radius", self.trunk_radius, 0.0, 10.0, low_open=True)
         check_number("assets.tree.trunk_height", self.trunk_height, 2 * self.trunk_radius, 200.0, low_open=True)
         check_number("assets.tree.canopy_radius", self.canopy_radius, 0.0, 50.0)
+        check_number("assets.tree.collider_height", self.collider_height, 2 * self.trunk_radius, self.trunk_height, low_open=True)
 
     def colliders(self, instances: Instances) -> Colliders:
-        """One upright capsule per trunk, standing on the ground."""
+        """One upright capsule per trunk, standing on the ground, as tall as :attr:`collider_height`."""
         radius = self.trunk_radius * instances.scale
-        half_height = np.maximum(self.trunk_height * instances.scale / 2 - radius, 0.0)
+        half_height = np.maximum(self.collider_height * instances.scale / 2 - radius, 0.0)
         centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), half_height + radius])
         return _colliders(CAPSULE, centres, instances.orientations, np.column_stack([radius, half_height, 0 * radius]))
 

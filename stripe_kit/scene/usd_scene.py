@@ -13,7 +13,7 @@ from dataclasses import MISSING
 import numpy as np
 import trimesh
 from isaaclab.utils import configclass
-from pxr import Usd, UsdGeom, UsdPhysics
+from pxr import Sdf, Usd, UsdGeom, UsdPhysics
 from scipy.spatial.transform import Rotation
 
 from ..errors import SpecError, check_number
@@ -26,14 +26,15 @@ from .usd import ASSET_ATTR, SPAWN_POINT_ATTR, TERRAIN_ATTR, asset_name
 STATIC_GROUP = "static"
 """Asset type of the file's colliders that lie under no prim naming one (``stripe:asset``)."""
 
-_CAPSULE_AXES = {"X": Rotation.from_euler("y", 90, degrees=True), "Y": Rotation.from_euler("x", -90, degrees=True),
-                 "Z": Rotation.identity()}
-"""Rotation that turns the local z axis (the capsule axis of :class:`Colliders`) onto a USD capsule's axis."""
+_CAPSULE_AXES = {"X": Rotation.from_euler("y", 90, degrees=True).as_quat(),
+                 "Y": Rotation.from_euler("x", -90, degrees=True).as_quat(),
+                 "Z": Rotation.identity().as_quat()}
+"""Rotation (x, y, z, w) turning the local z axis (the capsule axis of :class:`Colliders`) onto a USD capsule's axis."""
 
 
 @configclass
 class UsdSceneSpec(SceneSpec):
-    """A scene read from a USD file, with the asset palette scattered on top, clear of what the file holds.
+    """A scene read from a USD file, with the asset palette scattered on top, clear of the file's colliders.
 
     From the file come:
 
@@ -121,15 +122,18 @@ def read_usd_scene(path: str, terrain_spec: TerrainSpec) -> tuple[TerrainData, d
     ground, obstacles = _split_ground(path, collision_prims, xforms)
     terrain = _terrain_data(ground, terrain_spec, np.array(spawn_points).reshape(-1, 3))
 
-    groups: dict[str, tuple[list, list]] = {}
+    names: dict[Sdf.Path, str] = {}
+    groups: dict[str, list[Instances]] = {}
     for prim in instancers:
-        name = _group_name(prim, fallback=asset_name(prim.GetName()))
-        groups.setdefault(name, ([], []))[0].append(_instances(prim, xforms, terrain))
-    for prim in obstacles:
-        groups.setdefault(_group_name(prim, fallback=STATIC_GROUP), ([], []))[1].append(_collider(prim, xforms))
+        name = _group_name(prim, asset_name(prim.GetName()), names)
+        groups.setdefault(name, []).append(_instances(prim, xforms, terrain))
+    colliders = _colliders(obstacles, xforms)
+    collider_group = np.array([_group_name(prim, STATIC_GROUP, names) for prim in obstacles], dtype=object)
+    for name in dict.fromkeys(collider_group):
+        groups.setdefault(name, [])
     return terrain, {
-        name: (_concatenate_instances(instances), Colliders.concatenate(colliders))
-        for name, (instances, colliders) in groups.items()
+        name: (_concatenate_instances(instances), _select(colliders, collider_group == name))
+        for name, instances in groups.items()
     }
 
 
@@ -201,40 +205,67 @@ def _instances(prim: Usd.Prim, xforms: UsdGeom.XformCache, terrain: TerrainData)
     )
 
 
-def _collider(prim: Usd.Prim, xforms: UsdGeom.XformCache) -> Colliders:
-    """The primitive collider of a collision prim: itself for a Capsule, Sphere or Cube, else its bounding capsule."""
-    matrix = _world(xforms, prim)
-    scale = np.linalg.norm(matrix[:3, :3], axis=1)
-    rotation = Rotation.from_matrix((matrix[:3, :3] / scale[:, None]).T)
-    centre = matrix[3, :3]
-    if prim.IsA(UsdGeom.Capsule):
-        capsule = UsdGeom.Capsule(prim)
-        axis = capsule.GetAxisAttr().Get()
-        along = "XYZ".index(axis)
-        across = np.delete(scale, along).mean()
-        sizes = [capsule.GetRadiusAttr().Get() * across, capsule.GetHeightAttr().Get() / 2 * scale[along], 0.0]
-        return _one(CAPSULE, centre, (rotation * _CAPSULE_AXES[axis]).as_quat(), sizes)
-    if prim.IsA(UsdGeom.Sphere):
-        radius = UsdGeom.Sphere(prim).GetRadiusAttr().Get() * scale.max()
-        return _one(SPHERE, centre, rotation.as_quat(), [radius, 0.0, 0.0])
-    if prim.IsA(UsdGeom.Cube):
-        return _one(BOX, centre, rotation.as_quat(), UsdGeom.Cube(prim).GetSizeAttr().Get() / 2 * scale)
+def _colliders(prims: list[Usd.Prim], xforms: UsdGeom.XformCache) -> Colliders:
+    """Primitive colliders of collision prims: Capsule, Sphere and Cube prims as they are, other geometry as its
+    upright bounding capsule.
+
+    Attributes are read prim by prim; transforms become sizes and orientations for all prims at once.
+    """
+    kinds, matrices, sizes, axes = [], [], [], []
+    for prim in prims:
+        axis, matrix = "Z", _world(xforms, prim)
+        if prim.IsA(UsdGeom.Capsule):
+            capsule = UsdGeom.Capsule(prim)
+            kind, axis = CAPSULE, capsule.GetAxisAttr().Get()
+            size = (capsule.GetRadiusAttr().Get(), capsule.GetHeightAttr().Get() / 2, 0.0)
+        elif prim.IsA(UsdGeom.Sphere):
+            kind, size = SPHERE, (UsdGeom.Sphere(prim).GetRadiusAttr().Get(), 0.0, 0.0)
+        elif prim.IsA(UsdGeom.Cube):
+            kind, size = BOX, (UsdGeom.Cube(prim).GetSizeAttr().Get() / 2,) * 3
+        else:
+            # other geometry: its upright bounding capsule, as an unrotated, unscaled capsule prim at its centre
+            kind = CAPSULE
+            centre, size = _bounding_capsule(_world_points(prim, xforms))
+            matrix = np.eye(4)
+            matrix[3, :3] = centre
+        kinds.append(kind)
+        matrices.append(matrix)
+        sizes.append(size)
+        axes.append(axis)
+    if not prims:
+        return Colliders.concatenate([])
+    matrices = np.array(matrices)
+    kind = np.array(kinds, dtype="<U8")
+    # USD matrices are row-vector: row i is the world image of local axis i
+    scale = np.linalg.norm(matrices[:, :3, :3], axis=2)
+    rotation = Rotation.from_matrix(np.swapaxes(matrices[:, :3, :3] / scale[:, :, None], 1, 2))
+    turn = Rotation.from_quat(np.array([_CAPSULE_AXES[axis] for axis in axes]))
+    along = np.array(["XYZ".index(axis) for axis in axes])
+    scale_along = scale[np.arange(len(prims)), along]
+    scale_across = (scale.sum(axis=1) - scale_along) / 2
+    sizes = np.array(sizes, dtype=np.float64)
+    capsule, sphere, box = kind == CAPSULE, kind == SPHERE, kind == BOX
+    sizes[capsule] *= np.column_stack([scale_across, scale_along, scale_along])[capsule]
+    sizes[sphere, 0] *= scale[sphere].max(axis=1)
+    sizes[box] *= scale[box]
+    return Colliders(kind, matrices[:, 3, :3].copy(), (rotation * turn).as_quat(), sizes)
+
+
+def _world_points(prim: Usd.Prim, xforms: UsdGeom.XformCache) -> np.ndarray:
+    """Points bounding a prim's geometry in the world frame: a mesh's vertices, else its bounding box corners."""
     if prim.IsA(UsdGeom.Mesh):
-        points = _mesh(prim, xforms).vertices
-    else:
-        purposes = [UsdGeom.Tokens.default_, UsdGeom.Tokens.render, UsdGeom.Tokens.proxy, UsdGeom.Tokens.guide]
-        box = UsdGeom.BBoxCache(Usd.TimeCode.Default(), purposes).ComputeWorldBound(prim).ComputeAlignedRange()
-        points = np.array([[box.GetCorner(i)[k] for k in range(3)] for i in range(8)])
-    return _bounding_capsule(points)
+        return _mesh(prim, xforms).vertices
+    purposes = [UsdGeom.Tokens.default_, UsdGeom.Tokens.render, UsdGeom.Tokens.proxy, UsdGeom.Tokens.guide]
+    box = UsdGeom.BBoxCache(Usd.TimeCode.Default(), purposes).ComputeWorldBound(prim).ComputeAlignedRange()
+    return np.array([list(box.GetCorner(i)) for i in range(8)])
 
 
-def _bounding_capsule(points: np.ndarray) -> Colliders:
-    """The upright capsule around ``points`` (world frame), centred on their bounding box."""
+def _bounding_capsule(points: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """Centre and sizes of the upright capsule around ``points``, centred on their bounding box."""
     low, high = points.min(axis=0), points.max(axis=0)
     centre = (low + high) / 2
     radius = float(np.hypot(*(points[:, :2] - centre[:2]).T).max())
-    half_height = max((high[2] - low[2]) / 2 - radius, 0.0)
-    return _one(CAPSULE, centre, np.array([0.0, 0.0, 0.0, 1.0]), [radius, half_height, 0.0])
+    return centre, (radius, max((high[2] - low[2]) / 2 - radius, 0.0), 0.0)
 
 
 def _mesh(prim: Usd.Prim, xforms: UsdGeom.XformCache) -> trimesh.Trimesh:
@@ -257,20 +288,25 @@ def _world(xforms: UsdGeom.XformCache, prim: Usd.Prim) -> np.ndarray:
     return np.array(xforms.GetLocalToWorldTransform(prim))
 
 
-def _group_name(prim: Usd.Prim, fallback: str) -> str:
-    """Asset type of a prim: the ``stripe:asset`` of the prim or its nearest ancestor naming one."""
-    while prim and not prim.IsPseudoRoot():
+def _group_name(prim: Usd.Prim, fallback: str, known: dict[Sdf.Path, str]) -> str:
+    """Asset type of a prim: the ``stripe:asset`` of the prim or its nearest ancestor naming one.
+
+    ``known`` memoises the answer for ancestors (without the fallback), so siblings cost one look-up.
+    """
+    path = prim.GetPath()
+    if path not in known:
         attribute = prim.GetAttribute(ASSET_ATTR)
         if attribute and attribute.Get():
-            return str(attribute.Get())
-        prim = prim.GetParent()
-    return fallback
+            known[path] = str(attribute.Get())
+        else:
+            parent = prim.GetParent()
+            known[path] = "" if parent.IsPseudoRoot() else _group_name(parent, "", known)
+    return known[path] or fallback
 
 
-def _one(kind: str, centre: np.ndarray, orientation: np.ndarray, sizes: list[float]) -> Colliders:
-    """One primitive collider."""
-    return Colliders(np.array([kind], dtype="<U8"), np.array([centre], dtype=np.float64),
-                     np.array([orientation], dtype=np.float64), np.array([sizes], dtype=np.float64))
+def _select(colliders: Colliders, mask: np.ndarray) -> Colliders:
+    """The colliders where ``mask`` is set."""
+    return Colliders(*(getattr(colliders, f.name)[mask] for f in dataclasses.fields(Colliders)))
 
 
 def _concatenate_instances(parts: list[Instances]) -> Instances:

@@ -24,10 +24,10 @@ class SceneTensors:
     def height_at(self, xy: torch.Tensor) -> torch.Tensor:
         """Bilinearly interpolated ground height [m] under points ``xy`` of shape (..., 2)."""
         uv = (xy - self.origin) / self.resolution
-        limit = torch.tensor(self.heights.shape, device=xy.device) - 1.000001
-        uv = torch.minimum(torch.clamp(uv, min=0.0), limit)
-        ij = uv.long()
-        frac = uv - ij
+        # clamp the cell index, not the coordinate: float32 cannot hold "just below the last index"
+        last_cell = torch.tensor(self.heights.shape, device=xy.device) - 2
+        ij = torch.minimum(uv.floor().clamp(min=0).long(), last_cell)
+        frac = (uv - ij).clamp(0.0, 1.0)
         i, j = ij[..., 0], ij[..., 1]
         fu, fv = frac[..., 0], frac[..., 1]
         h = self.heights

@@ -96,6 +96,11 @@ def test_write_scene_into_an_open_stage_in_centimetres_and_clear_it():
     assert clear_scene(stage, "/Env/Forest")
     assert not stage.GetPrimAtPath("/Env/Forest")
     assert not clear_scene(stage, "/Env/Forest")
+    y_up = Usd.Stage.CreateInMemory()
+    UsdGeom.SetStageUpAxis(y_up, UsdGeom.Tokens.y)
+    root = write_scene(forest(), y_up)
+    world = UsdGeom.Xformable(root).ComputeLocalToWorldTransform(Usd.TimeCode.Default())
+    assert np.allclose(world.TransformDir(Gf.Vec3d(0, 0, 1)), (0, 1, 0))  # the scene's up is the stage's up
 
 
 def test_file_assets_become_meshes_or_references(tmp_path):

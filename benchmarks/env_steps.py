@@ -1,0 +1,165 @@
+"""Env-steps/s, env creation phases and GPU memory of one task variant, measured in this process.
+
+Run as ``python -m benchmarks.env_steps --variant forest --num-envs 4096 --device cuda:0``; prints one JSON line
+prefixed ``RESULT``. One variant per process, because Isaac Lab allows one simulation per process. Variants:
+
+- ``forest``: ``Stripe-Forest-Walk-Ant`` as registered (trees, rocks and logs as per-env collider slots);
+- ``no_obstacles``: the same task, robot and terrain with an empty palette (the slots stay parked);
+- ``ant_direct``: Isaac Lab's own ``Isaac-Ant-Direct`` (offline Ant) on the same generated terrain;
+- ``dense_forest``: the forest task on 16 x 16 tiles of 16 m with at least 50 obstacles per tile (creation time).
+
+Env-steps/s is timed around ``env.step`` with random actions and a device synchronise, as the targets are stated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+VARIANTS = ("forest", "no_obstacles", "ant_direct", "dense_forest")
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def _dense_forest_scene():
+    from stripe_forest.scenes import ForestSceneSpec
+    from stripe_kit.scene import LogSpec, NoiseTerrainSpec, RockSpec, TreeSpec
+
+    return ForestSceneSpec(
+        terrain=NoiseTerrainSpec(style="hills", tile_size=(16.0, 16.0), num_rows=16, num_cols=16, amplitude_range=(0.05, 0.4)),
+        assets=[TreeSpec(density_range=(0.25, 0.35), min_spacing=1.4), RockSpec(density_range=(0.03, 0.05)), LogSpec()],
+    )
+
+
+def build(variant: str, num_envs: int, device: str, seed: int = 1):
+    """Build the variant's env; returns the env and its creation phases [s]."""
+    import gymnasium as gym
+    from isaaclab.utils.timer import Timer
+
+    from stripe_kit.task import REGISTERED
+    from stripe_kit.train.tasks import load_tasks
+
+    load_tasks()
+    walk = REGISTERED["Stripe-Forest-Walk-Ant"]
+    phases: dict[str, float] = {}
+    if variant == "ant_direct":
+        env_cfg = _ant_direct_cfg(walk, num_envs, device, seed, phases)
+        task = "Isaac-Ant-Direct"
+    else:
+        if variant == "no_obstacles":
+            walk = walk.replace(scene=walk.scene.replace(assets=[]))
+        elif variant == "dense_forest":
+            walk = walk.replace(scene=_dense_forest_scene())
+        task = f"Bench-{variant}"
+        walk.register(task)
+        env_cfg = walk.env_cfg(num_envs=num_envs, device=device)
+        env_cfg.seed = seed
+        generate = type(walk.scene).generate
+
+        def timed_generate(spec, seed=None):
+            start = time.perf_counter()
+            scene = generate(spec, seed)
+            phases["scene_generation"] = time.perf_counter() - start
+            phases["objects"] = scene.num_objects
+            phases["colliders"] = len(scene.colliders)
+            phases["tiles"] = int(scene.spawn_points.shape[0] * scene.spawn_points.shape[1])
+            return scene
+
+        type(walk.scene).generate = timed_generate
+    start = time.perf_counter()
+    env = gym.make(task, cfg=env_cfg).unwrapped
+    phases["total_creation"] = time.perf_counter() - start
+    phases["stage_authoring"] = Timer.get_timer_info("scene_creation")
+    phases["physics_model_build"] = Timer.get_timer_info("simulation_start")
+    env.reset()
+    start = time.perf_counter()
+    env.step(_random_actions(env))
+    _sync(device)
+    phases["first_step"] = time.perf_counter() - start
+    return env, phases
+
+
+def _ant_direct_cfg(walk, num_envs: int, device: str, seed: int, phases: dict):
+    """Isaac Lab's Isaac-Ant-Direct config with the offline Ant, on the forest task's generated terrain."""
+    import isaaclab_tasks  # noqa: F401  (registers Isaac-Ant-Direct)
+    from isaaclab.utils import replace
+    from isaaclab_tasks.core.locomotion.ant.ant_direct_env_cfg import AntEnvCfg
+
+    from stripe_kit.scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
+    from stripe_kit.task.robots import ANT_OFFLINE_CFG
+
+    spec = walk.scene.terrain
+    start = time.perf_counter()
+    terrain = spec.generate(seed)
+    phases["scene_generation"] = time.perf_counter() - start
+    stage_terrain("ant-direct", terrain)
+    cfg = AntEnvCfg()
+    cfg.seed = seed
+    cfg.sim.device = device
+    cfg.sim.physics = cfg.sim.physics.newton_mjwarp
+    cfg.scene.num_envs = num_envs
+    cfg.scene.robot = replace(ANT_OFFLINE_CFG, prim_path="{ENV_REGEX_NS}/Robot")
+    cfg.scene.terrain = replace(
+        walk.env_cfg(num_envs=num_envs, device=device).scene.terrain,
+        terrain_generator=SceneTerrainGeneratorCfg(
+            terrain_key="ant-direct", size=tuple(spec.tile_size), num_rows=spec.num_rows, num_cols=spec.num_cols,
+            horizontal_scale=spec.horizontal_scale, vertical_scale=spec.vertical_scale,
+        ),
+    )
+    return cfg
+
+
+def _random_actions(env) -> torch.Tensor:
+    """Uniform actions in [-1, 1] for a manager-based or a direct env."""
+    width = env.action_manager.total_action_dim if hasattr(env, "action_manager") else env.cfg.action_space
+    return torch.rand((env.num_envs, width), device=env.device) * 2 - 1
+
+
+def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int) -> dict:
+    """Build the variant and time ``repeats`` windows of ``steps`` env steps each."""
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    env, phases = build(variant, num_envs, device)
+    for _ in range(10):
+        env.step(_random_actions(env))
+    rates = []
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(steps):
+            env.step(_random_actions(env))
+        _sync(device)
+        rates.append(steps * num_envs / (time.perf_counter() - start))
+    result = {
+        "variant": variant,
+        "num_envs": num_envs,
+        "device": device,
+        "env_steps_per_s": {"min": min(rates), "median": statistics.median(rates), "max": max(rates)},
+        "creation_s": phases,
+    }
+    if device.startswith("cuda"):
+        result["gpu_peak_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
+    env.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", choices=VARIANTS, required=True)
+    parser.add_argument("--num-envs", type=int, required=True)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print("RESULT " + json.dumps(measure(args.variant, args.num_envs, args.device, args.steps, args.repeats)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
