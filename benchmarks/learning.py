@@ -40,8 +40,8 @@ for _ in range(int(env.max_episode_length) + 2):
     done = terminated | truncated
     first = done & ~finished
     episode_returns += returns[first].tolist()
-    # the env logs the success rate of the episodes that just ended (Isaac Lab's Metrics/success_rate)
-    rate = extras.get("log", {{}}).get("Metrics/success_rate")
+    # the env logs the share of the episodes that just ended by reaching the goal
+    rate = extras.get("log", {{}}).get("Episode_Termination/goal_reached")
     if rate is not None and first.any():
         successes += [float(rate)] * int(first.sum())
     finished |= done
@@ -78,9 +78,11 @@ def plot(curve: dict, random_return: float, title: str, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     panels = [("rewards/iter", "mean episode return"), ("episode_lengths/iter", "mean episode length [steps]")]
-    success = next((tag for tag in curve if tag.endswith("success_rate") and "iter" not in tag), None)
-    if success:
-        panels.append((success, "success rate"))
+    success = "Episode/Episode_Termination/goal_reached"
+    if success in curve:
+        panels.append((success, "episodes ending at the goal"))
+    elif "Episode/Episode_Reward/progress" in curve:
+        panels.append(("Episode/Episode_Reward/progress", "progress reward per second"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.6))
     for ax, (tag, label) in zip(axes, panels):
         steps, values = zip(*curve.get(tag, [(0, float("nan"))]))
@@ -111,7 +113,7 @@ def main() -> None:
     baseline = _run_python(RANDOM_POLICY.format(task=args.task, num_envs=args.num_envs, device=args.device, seed=args.seed))
     runs_dir = args.runs_dir or tempfile.mkdtemp(prefix="stripe-learning-")
     cli = Path(sys.executable).with_name("stripe-kit")
-    command = [str(cli) if cli.exists() else sys.executable, *([] if cli.exists() else ["-m", "stripe_kit.cli.main"]),
+    command = [str(cli) if cli.exists() else sys.executable, *([] if cli.exists() else ["-m", "stripe_kit.cli"]),
                "train", "--task", args.task, "--num-envs", str(args.num_envs), "--max-iterations", str(args.iterations),
                "--device", args.device, "--seed", str(args.seed), "--run-name", "learning", "--runs-dir", runs_dir]
     proc = subprocess.run(command, capture_output=True, text=True)

@@ -127,17 +127,22 @@ class GoalObservationsCfg:
 
 @configclass
 class GoalRewardsCfg:
-    """Head for the goal around obstacles; a bonus for reaching it, a penalty for falling or hitting a tree."""
+    """Head for the goal around obstacles; a bonus for reaching it, a penalty for falling or hitting a tree.
 
-    toward_goal = RewTerm(func=mdp.velocity_toward_goal, weight=2.0)
-    reached = RewTerm(func=mdp.termination_term, weight=20.0, params={"term_name": "goal_reached"})
-    alive = RewTerm(func=mdp.is_alive, weight=0.25)
+    Isaac Lab scales every reward by the step (1/60 s here), so one-step events carry weights of hundreds: reaching
+    the goal is worth 10, a fall or a collision costs 2.
+    """
+
+    toward_goal = RewTerm(func=mdp.velocity_toward_goal, weight=1.0)
+    facing_goal = RewTerm(func=mdp.heading_to_goal, weight=0.5)
+    reached = RewTerm(func=mdp.termination_term, weight=600.0, params={"term_name": "goal_reached"})
+    alive = RewTerm(func=mdp.is_alive, weight=0.5)
     upright = RewTerm(func=locomotion.upright_posture_bonus, weight=0.1, params={"threshold": 0.93})
     action_l2 = RewTerm(func=mdp.action_l2, weight=-0.005)
     energy = RewTerm(func=locomotion.power_consumption, weight=-0.05, params={"gear_ratio": ANT_GEARS})
     near_obstacle = RewTerm(func=mdp.obstacle_proximity, weight=-0.5, params={"body_radius": ANT_BODY_RADIUS})
-    fallen = RewTerm(func=mdp.termination_term, weight=-2.0, params={"term_name": "fallen"})
-    collision = RewTerm(func=mdp.termination_term, weight=-2.0, params={"term_name": "collision"})
+    fallen = RewTerm(func=mdp.termination_term, weight=-120.0, params={"term_name": "fallen"})
+    collision = RewTerm(func=mdp.termination_term, weight=-120.0, params={"term_name": "collision"})
 
 
 @configclass

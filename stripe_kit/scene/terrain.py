@@ -96,8 +96,10 @@ class TerrainSpec:
     """Tiles along x; difficulty rises with the row (Isaac Lab's terrain levels)."""
     num_cols: int = 4
     """Tiles along y; each column is a different patch at the same difficulty."""
-    horizontal_scale: float = 0.1
-    """Height-grid spacing [m]; also the resolution of the physics height field."""
+    horizontal_scale: float = 0.25
+    """Height-grid spacing [m]; also the resolution of the physics height field. MuJoCo collides a geom with
+    every height-field cell under it and overflows past 50 contacts per pair, so a cell should not be much
+    smaller than a robot's feet (0.1 m under an Ant overflows on every step)."""
     vertical_scale: float = 0.005
     """Height quantum of the physics height field [m]."""
     difficulty_range: tuple[float, float] = (0.0, 1.0)

@@ -1,9 +1,9 @@
 """Scene obstacles in physics: a fixed number of static primitive colliders per environment.
 
-Every environment owns ``K`` static capsules and ``K`` static spheres (the *slots*). When an environment is reset,
-its slots are moved onto the ``K`` obstacles of the generated scene nearest to its spawn point, by writing
-Newton's per-world shape transforms and sizes; unused slots are parked far below the ground. The physics therefore
-sees ``2K`` cheap primitives per world, whatever the size of the forest, instead of thousands of prims (STRIPE-kit
+Every environment owns a few static capsules and spheres (the *slots*). When an environment is placed on a tile,
+its slots are moved onto the obstacles of the generated scene nearest to its spawn point, by writing Newton's
+per-world shape transforms and sizes; unused slots are parked far below the ground. The physics therefore sees a
+dozen cheap primitives per world, whatever the size of the forest, instead of thousands of prims (STRIPE-kit
 v0.3) or obstacles folded into the height field (measured at 0.37x of flat on the H100).
 """
 
@@ -51,7 +51,7 @@ def spawn_collider_slots(
         SPHERE: {"radius": cfg.sphere_radius},
     }
     for kind, prim_type in SLOT_KINDS.items():
-        for index in range(cfg.slots_per_kind):
+        for index in range(cfg.slots[kind]):
             path = f"{prim_path}/{prim_type}_{index}"
             create_prim(path, prim_type, translation=(0.0, 0.0, PARKED_DEPTH - index), attributes=sizes[kind], stage=stage)
             UsdPhysics.CollisionAPI.Apply(stage.GetPrimAtPath(path))
@@ -64,8 +64,8 @@ class ColliderSlotsCfg(SpawnerCfg):
     """Spawner of the per-environment obstacle slots."""
 
     func: Callable = spawn_collider_slots
-    slots_per_kind: int = 16
-    """Slots of each collider kind per environment: the obstacles nearest the spawn point that collide."""
+    slots: dict[str, int] = {CAPSULE: 8, SPHERE: 4}
+    """Slots per collider kind and environment: how many of the obstacles nearest the spawn point collide."""
     capsule_radius: float = 0.5
     """Largest capsule radius a slot takes [m]; set from the generated scene when the env is built."""
     capsule_half_height: float = 2.0
@@ -103,7 +103,8 @@ class ObstacleSlots:
         self._scales = _as_torch(model.shape_scale)
         labels = list(model.shape_label)
         num_envs = env.num_envs
-        self.slots_per_kind = env.cfg.scene.obstacles.spawn.slots_per_kind
+        self.slots = env.cfg.scene.obstacles.spawn.slots
+        self._placed_tile = torch.full((num_envs, 2), -1, dtype=torch.long, device=self.device)
         self.shape_ids: dict[str, torch.Tensor] = {}
         self.tile_obstacles: dict[str, torch.Tensor] = {}
         self._poses: dict[str, torch.Tensor] = {}
@@ -112,10 +113,10 @@ class ObstacleSlots:
         spawn_xy = scene.spawn_points[..., :2].reshape(-1, 2)
         rows, cols = scene.spawn_points.shape[:2]
         for kind, prim_type in SLOT_KINDS.items():
-            ids = np.full((num_envs, self.slots_per_kind), -1, dtype=np.int64)
+            ids = np.full((num_envs, self.slots[kind]), -1, dtype=np.int64)
             for shape_id, label in enumerate(labels):
                 env_id, slot = _parse_slot_label(label, slots_root, prim_type)
-                if env_id is not None and slot < self.slots_per_kind:
+                if env_id is not None and slot < self.slots[kind]:
                     ids[env_id, slot] = shape_id
             if (ids < 0).any():
                 raise SpecError("scene.obstacles", slots_root, f"{prim_type} slot colliders in every environment of the physics model")
@@ -129,9 +130,9 @@ class ObstacleSlots:
             sizes = np.zeros((len(members) + 1, 3), dtype=np.float32)
             sizes[:-1] = colliders.sizes[members]
             sizes[-1] = (0.01, 0.01, 0.0)
-            nearest = np.full((rows * cols, self.slots_per_kind), len(members), dtype=np.int64)
+            nearest = np.full((rows * cols, self.slots[kind]), len(members), dtype=np.int64)
             if len(members):
-                k = min(self.slots_per_kind, len(members))
+                k = min(self.slots[kind], len(members))
                 _, idx = cKDTree(colliders.positions[members, :2]).query(spawn_xy, k=k)
                 nearest[:, :k] = np.asarray(idx).reshape(rows * cols, k)
             self.tile_obstacles[kind] = torch.as_tensor(nearest.reshape(rows, cols, -1), device=self.device)
@@ -139,10 +140,19 @@ class ObstacleSlots:
             self._sizes[kind] = torch.as_tensor(sizes, device=self.device)
 
     def place(self, env_ids: torch.Tensor) -> None:
-        """Move the slots of ``env_ids`` onto the obstacles nearest their current spawn tile."""
+        """Move the slots of those ``env_ids`` whose spawn tile changed onto the obstacles nearest the new tile.
+
+        Environments reset on the tile they were on keep their slots, so most resets write nothing and the solver
+        is told of a model change only when a slot actually moved.
+        """
         terrain = self._env.scene.terrain
-        levels = terrain.terrain_levels[env_ids]
-        types = terrain.terrain_types[env_ids]
+        tiles = torch.stack([terrain.terrain_levels[env_ids], terrain.terrain_types[env_ids]], dim=1)
+        moved = (tiles != self._placed_tile[env_ids]).any(dim=1)
+        if not bool(moved.any()):
+            return
+        env_ids, tiles = env_ids[moved], tiles[moved]
+        self._placed_tile[env_ids] = tiles
+        levels, types = tiles[:, 0], tiles[:, 1]
         for kind, ids in self.shape_ids.items():
             obstacle = self.tile_obstacles[kind][levels, types]
             shapes = ids[env_ids].reshape(-1)
@@ -151,14 +161,6 @@ class ObstacleSlots:
         from newton import ModelFlags
 
         self._manager.add_model_change(ModelFlags.SHAPE_PROPERTIES)
-
-    def active_obstacles(self, env_ids: torch.Tensor | slice = slice(None)) -> dict[str, torch.Tensor]:
-        """Scene-collider rows (index into that kind's colliders, or the parked row) in each env's slots."""
-        terrain = self._env.scene.terrain
-        return {
-            kind: table[terrain.terrain_levels[env_ids], terrain.terrain_types[env_ids]]
-            for kind, table in self.tile_obstacles.items()
-        }
 
     def obstacle_positions(self) -> torch.Tensor:
         """World positions of every environment's slot obstacles, shape (num_envs, 2K, 3); parked ones far below."""

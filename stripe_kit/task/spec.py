@@ -44,8 +44,9 @@ class SimSettings:
     """Default number of environments (the CLI and GUI override it)."""
     physics: str = "newton"
     """Physics backend, one of :data:`PHYSICS_BACKENDS`."""
-    obstacle_slots: int = 12
-    """Scene obstacles per collider kind that collide in each environment (the nearest to its spawn point)."""
+    obstacle_slots: dict[str, int] = {"capsule": 8, "sphere": 4}
+    """Scene obstacles per collider kind that collide in each environment (the nearest to its spawn point). Each
+    slot is one more primitive per world for the broadphase, so keep these near what a robot meets in an episode."""
     njmax: int = 120
     """MuJoCo-Warp constraint rows per world."""
     nconmax: int = 60
@@ -58,7 +59,10 @@ class SimSettings:
         check_number("sim.num_envs", self.num_envs, 1, 65536, integer=True)
         if self.physics not in PHYSICS_BACKENDS:
             raise SpecError("sim.physics", self.physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
-        check_number("sim.obstacle_slots", self.obstacle_slots, 1, 256, integer=True)
+        if not isinstance(self.obstacle_slots, dict) or set(self.obstacle_slots) != {"capsule", "sphere"}:
+            raise SpecError("sim.obstacle_slots", self.obstacle_slots, "a dict with 'capsule' and 'sphere' slot counts")
+        for kind, count in self.obstacle_slots.items():
+            check_number(f"sim.obstacle_slots.{kind}", count, 1, 256, integer=True)
 
 
 @configclass
@@ -111,7 +115,7 @@ class TrainingSpec:
         if physics not in PHYSICS_BACKENDS:
             raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
         scene = StripeSceneCfg(num_envs=num_envs or self.sim.num_envs, env_spacing=0.0, replicate_physics=True)
-        scene.obstacles = replace(scene.obstacles, spawn=ColliderSlotsCfg(slots_per_kind=self.sim.obstacle_slots))
+        scene.obstacles = replace(scene.obstacles, spawn=ColliderSlotsCfg(slots=dict(self.sim.obstacle_slots)))
         scene.robot = replace(self.robot, prim_path="{ENV_REGEX_NS}/Robot")
         for name, sensor in self.sensors.items():
             setattr(scene, name, sensor)

@@ -24,6 +24,15 @@ class SceneGoalCommand(UniformPose2dCommand):
     cfg: SceneGoalCommandCfg
     _env: StripeEnv
 
+    def mark_reached(self, reached: torch.Tensor) -> None:
+        """Record goals reached this step, before the envs that reached them are reset.
+
+        Isaac Lab updates the command's metrics after the step's resets, so on a task that terminates on success
+        the arriving step would be lost and ``Metrics/success_rate`` would stay at zero; the termination term that
+        ends the episode calls this instead.
+        """
+        self._succeeded |= reached
+
     def _resample_command(self, env_ids: Sequence[int]):
         ids = self._env.env_id_tensor(env_ids)
         count = len(ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import isaaclab.utils.math as math_utils
 import torch
 from isaaclab.managers import SceneEntityCfg
 
@@ -40,3 +41,15 @@ def velocity_toward_goal(env: StripeEnv, command_name: str = "goal",
 def termination_term(env: StripeEnv, term_name: str) -> torch.Tensor:
     """1 on the step a given termination term fires (reward a goal, penalise a fall), else 0."""
     return env.termination_manager.get_term(term_name).float()
+
+
+def heading_to_goal(env: StripeEnv, command_name: str = "goal", threshold: float = 0.8,
+                    asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """1 when the base's forward axis points within ``acos(threshold)`` of the goal, less the farther it turns away."""
+    robot = env.scene[asset_cfg.name]
+    to_goal = env.command_manager.get_term(command_name).pos_command_w[:, :2] - robot.data.root_pos_w.torch[:, :2]
+    direction = to_goal / to_goal.norm(dim=1, keepdim=True).clamp(min=1e-6)
+    forward = math_utils.quat_apply(robot.data.root_quat_w.torch, torch.tensor([1.0, 0.0, 0.0], device=env.device).expand(env.num_envs, 3))
+    forward = forward[:, :2] / forward[:, :2].norm(dim=1, keepdim=True).clamp(min=1e-6)
+    alignment = (forward * direction).sum(dim=1)
+    return torch.where(alignment > threshold, torch.ones_like(alignment), alignment / threshold)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from isaaclab.managers import SceneEntityCfg
 
+from .commands import SceneGoalCommand
 from .observations import base_height_above_ground
 
 if TYPE_CHECKING:
@@ -30,4 +31,7 @@ def goal_reached(env: StripeEnv, command_name: str = "goal", asset_cfg: SceneEnt
     """Terminate (successfully) when the base is within the command's success threshold of the goal."""
     command = env.command_manager.get_term(command_name)
     base = env.scene[asset_cfg.name].data.root_pos_w.torch[:, :2]
-    return (command.pos_command_w[:, :2] - base).norm(dim=1) < command.cfg.position_success_threshold
+    reached = (command.pos_command_w[:, :2] - base).norm(dim=1) < command.cfg.position_success_threshold
+    if isinstance(command, SceneGoalCommand):
+        command.mark_reached(reached)
+    return reached

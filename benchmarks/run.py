@@ -1,0 +1,177 @@
+"""Run every benchmark this machine can, with baselines in the same run: ``python -m benchmarks.run``.
+
+On a CUDA machine: env-steps/s, GPU memory and creation phases of the forest walk task, the same task without
+obstacles and Isaac Lab's own ``Isaac-Ant-Direct`` on the same terrain, at 256, 1024, 4096 and 16384 envs; env
+creation on a dense forest (256 tiles, >= 50 obstacles each) at 4096 envs; rl_games training frames/s for the
+forest and the obstacle-free task at 4096 envs. On CPU a reduced set (16 and 64 envs, training at 64 envs, and the
+scene-generation benchmark). Each measurement runs in its own process (one simulation per process).
+
+Writes ``benchmarks/results/<machine>-<date>.json`` and ``.md`` (a short table), atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy")
+VARIANTS = ("forest", "no_obstacles", "ant_direct")
+
+
+def machine() -> dict:
+    """CPU model, cores, GPU and driver of this machine."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    info = {"host": socket.gethostname(), "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
+    if torch.cuda.is_available():
+        driver = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                                capture_output=True, text=True).stdout.strip()
+        info.update(gpu=torch.cuda.get_device_name(0), driver=driver)
+    return info
+
+
+def _child(args: list[str], timeout: float) -> dict | None:
+    """Run a benchmark module in its own process; its last ``RESULT`` line, or None with the error recorded."""
+    proc = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=timeout)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode or not lines:
+        return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"], "args": args}
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def env_steps(device: str, sizes: list[int], steps: int) -> list[dict]:
+    """Env-steps/s of each variant at each size, the variants of one size measured back to back."""
+    results = []
+    for num_envs in sizes:
+        for variant in VARIANTS:
+            print(f"env steps: {variant} at {num_envs} envs", flush=True)
+            results.append(_child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
+                                   "--device", device, "--steps", str(steps)], timeout=900))
+    return results
+
+
+def training(device: str, num_envs: int, epochs: int) -> list[dict]:
+    """rl_games frames/s over whole epochs (collection plus update) for the forest task and its obstacle-free twin."""
+    code = """
+import json, sys, tempfile
+from benchmarks.learning import read_curve
+from stripe_kit.task import REGISTERED
+from stripe_kit.train.runner import TrainOptions, train
+from stripe_kit.train.tasks import load_tasks
+load_tasks()
+walk = REGISTERED["Stripe-Forest-Walk-Ant"]
+if {variant!r} == "no_obstacles":
+    walk.replace(scene=walk.scene.replace(assets=[])).register("Bench-train-no_obstacles")
+task = "Stripe-Forest-Walk-Ant" if {variant!r} == "forest" else "Bench-train-no_obstacles"
+result = train(TrainOptions(task=task, num_envs={num_envs}, device={device!r}, max_iterations={epochs},
+                            runs_dir=tempfile.mkdtemp()))
+fps = [value for _, value in read_curve(result.run_dir / "summaries")["performance/step_inference_rl_update_fps"]][2:]
+print("RESULT " + json.dumps({{"variant": {variant!r}, "num_envs": {num_envs}, "epochs": {epochs},
+      "frames_per_s": {{"min": min(fps), "median": sorted(fps)[len(fps) // 2], "max": max(fps)}}}}))
+"""
+    results = []
+    for variant in ("forest", "no_obstacles"):
+        print(f"training: {variant} at {num_envs} envs", flush=True)
+        proc = subprocess.run([sys.executable, "-c", code.format(variant=variant, num_envs=num_envs, device=device,
+                                                                 epochs=epochs)], capture_output=True, text=True)
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+        results.append(json.loads(lines[-1][7:]) if lines else {"variant": variant, "error": proc.stderr[-2000:]})
+    return results
+
+
+def ratios(steps: list[dict]) -> list[dict]:
+    """Forest against its baselines, size by size, from the medians."""
+    by_size: dict[int, dict[str, float]] = {}
+    for result in steps:
+        if result and "env_steps_per_s" in result:
+            by_size.setdefault(result["num_envs"], {})[result["variant"]] = result["env_steps_per_s"]["median"]
+    return [
+        {"num_envs": n, "forest_vs_ant_direct": v["forest"] / v["ant_direct"], "forest_vs_no_obstacles": v["forest"] / v["no_obstacles"]}
+        for n, v in sorted(by_size.items()) if {"forest", "ant_direct", "no_obstacles"} <= set(v)
+    ]
+
+
+def markdown(report: dict) -> str:
+    """The short table of the report."""
+    lines = [f"# Benchmarks on {report['machine'].get('gpu') or report['machine']['cpu']} ({report['date']})", "",
+             "| variant | envs | env-steps/s min / median / max | creation [s] | GPU peak [GiB] |", "|---|---|---|---|---|"]
+    for r in report["env_steps"]:
+        if r and "env_steps_per_s" in r:
+            s = r["env_steps_per_s"]
+            lines.append(f"| {r['variant']} | {r['num_envs']} | {s['min']:,.0f} / {s['median']:,.0f} / {s['max']:,.0f} | "
+                         f"{r['creation_s']['total_creation']:.1f} | {r.get('gpu_peak_memory_gib', 0):.2f} |")
+    lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / no obstacles |", "|---|---|---|"]
+    lines += [f"| {r['num_envs']} | {r['forest_vs_ant_direct']:.2f} | {r['forest_vs_no_obstacles']:.2f} |" for r in report["ratios"]]
+    lines += ["", "| training | envs | frames/s min / median / max |", "|---|---|---|"]
+    for r in report["training"]:
+        if "frames_per_s" in r:
+            f = r["frames_per_s"]
+            lines.append(f"| {r['variant']} | {r['num_envs']} | {f['min']:,.0f} / {f['median']:,.0f} / {f['max']:,.0f} |")
+    if report.get("dense_forest_creation"):
+        d = report["dense_forest_creation"]
+        if "creation_s" in d:
+            c = d["creation_s"]
+            lines += ["", f"Dense forest: {c['tiles']} tiles, {c['colliders']} colliders ({c['colliders'] / c['tiles']:.0f} per tile), "
+                      f"{d['num_envs']} envs: creation {c['total_creation']:.1f} s (scene generation {c['scene_generation']:.1f} s, "
+                      f"stage {c['stage_authoring']:.1f} s, physics model {c['physics_model_build']:.1f} s, first step {c['first_step']:.1f} s)"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda:0" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--sizes", type=int, nargs="*", help="env counts (default: 256 1024 4096 16384 on CUDA, 16 64 on CPU)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["steps", "dense", "training", "scene"])
+    parser.add_argument("--append", action="store_true", help="add to today's results file instead of replacing it")
+    args = parser.parse_args()
+    gpu = args.device.startswith("cuda")
+    sizes = args.sizes or ([256, 1024, 4096, 16384] if gpu else [16, 64])
+    date = datetime.date.today().isoformat()
+    report = {
+        "date": date,
+        "machine": machine(),
+        "packages": {name: importlib.metadata.version(name) for name in PACKAGES},
+        "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.run", *sys.argv[1:]]),
+        "env_steps": [] if "steps" in args.skip else env_steps(args.device, sizes, steps=200 if gpu else 50),
+        "training": [] if "training" in args.skip else training(args.device, 4096 if gpu else 64, 20 if gpu else 8),
+    }
+    stem = RESULTS / f"{report['machine']['host']}-{'gpu' if gpu else 'cpu'}-{date}"
+    if args.append and stem.with_suffix(".json").exists():
+        earlier = json.loads(stem.with_suffix(".json").read_text())
+        for key in ("env_steps", "training"):
+            report[key] = earlier.get(key, []) + report[key]
+        report["command"] = f"{earlier['command']}; {report['command']}"
+        report.setdefault("dense_forest_creation", earlier.get("dense_forest_creation"))
+    report["ratios"] = ratios(report["env_steps"])
+    if gpu and "dense" not in args.skip:
+        print("env creation: dense forest at 4096 envs", flush=True)
+        report["dense_forest_creation"] = _child(["benchmarks.env_steps", "--variant", "dense_forest", "--num-envs", "4096",
+                                                  "--device", args.device, "--steps", "20", "--repeats", "1"], timeout=900)
+    if "scene" not in args.skip and not gpu:
+        out = Path(tempfile.mkdtemp()) / "scene.json"
+        subprocess.run([sys.executable, "-m", "benchmarks.scene_generation", "--quick", "--out", str(out)], check=False)
+        report["scene_generation"] = json.loads(out.read_text()) if out.exists() else None
+    RESULTS.mkdir(exist_ok=True)
+    for suffix, text in ((".json", json.dumps(report, indent=1)), (".md", markdown(report))):
+        tmp = stem.with_suffix(suffix + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, stem.with_suffix(suffix))
+    print(markdown(report))
+    print(f"results: {stem}.json")
+
+
+if __name__ == "__main__":
+    main()
