@@ -11,8 +11,11 @@ from .assets import (
     RockSpec,
     TreeSpec,
 )
+from .preview import render_preview
 from .spec import GeneratedScene, SceneSpec
 from .terrain import IsaacLabTerrainSpec, NoiseTerrainSpec, TerrainData, TerrainSpec
+from .usd import clear_scene, export_scene, write_scene
+from .usd_scene import UsdSceneSpec
 
 __all__ = [
     "AssetSpec",
@@ -30,4 +33,9 @@ __all__ = [
     "TerrainData",
     "TerrainSpec",
     "TreeSpec",
+    "UsdSceneSpec",
+    "clear_scene",
+    "export_scene",
+    "render_preview",
+    "write_scene",
 ]

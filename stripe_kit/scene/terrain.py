@@ -71,12 +71,19 @@ class TerrainData:
         return ((h[i, j] * (1 - fu) + h[i + 1, j] * fu) * (1 - fv) + (h[i, j + 1] * (1 - fu) + h[i + 1, j + 1] * fu) * fv)
 
     def slope_at(self, xy: np.ndarray) -> np.ndarray:
-        """Ground slope as rise over run (0 is flat, 1 is 45 degrees) at points ``xy`` of shape (N, 2)."""
-        gx, gy = np.gradient(self.heights, self.resolution)
-        grade = np.hypot(gx, gy)
-        i = np.clip(np.rint((xy[:, 0] - self.x0) / self.resolution).astype(np.int64), 0, grade.shape[0] - 1)
-        j = np.clip(np.rint((xy[:, 1] - self.y0) / self.resolution).astype(np.int64), 0, grade.shape[1] - 1)
-        return grade[i, j]
+        """Ground slope as rise over run (0 is flat, 1 is 45 degrees) at points ``xy`` of shape (N, 2).
+
+        Central differences at the nearest grid point (one-sided at the edges), like ``np.gradient``, but only
+        where asked.
+        """
+        h = self.heights
+        i = np.clip(np.rint((xy[:, 0] - self.x0) / self.resolution).astype(np.int64), 0, h.shape[0] - 1)
+        j = np.clip(np.rint((xy[:, 1] - self.y0) / self.resolution).astype(np.int64), 0, h.shape[1] - 1)
+        i0, i1 = np.maximum(i - 1, 0), np.minimum(i + 1, h.shape[0] - 1)
+        j0, j1 = np.maximum(j - 1, 0), np.minimum(j + 1, h.shape[1] - 1)
+        gx = (h[i1, j] - h[i0, j]) / ((i1 - i0) * self.resolution)
+        gy = (h[i, j1] - h[i, j0]) / ((j1 - j0) * self.resolution)
+        return np.hypot(gx, gy)
 
     def tile_of(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row and column indices of the tiles containing points ``xy`` of shape (N, 2)."""
@@ -84,6 +91,10 @@ class TerrainData:
         row = np.clip(((xy[:, 0] - xmin) // self.tile_size[0]).astype(np.int64), 0, self.num_rows - 1)
         col = np.clip(((xy[:, 1] - ymin) // self.tile_size[1]).astype(np.int64), 0, self.num_cols - 1)
         return row, col
+
+
+_NOISE_BLOCK_POINTS = 2**18
+"""Grid points per block of rows when evaluating noise terrain (a few MB of temporaries)."""
 
 
 @configclass
@@ -178,27 +189,17 @@ class NoiseTerrainSpec(TerrainSpec):
     def generate(self, seed: int) -> TerrainData:
         """Generate the height grid, flatten the spawn clearings and record the tile layout."""
         x, y, x0, y0 = self._grid()
-        gx, gy = np.meshgrid(x, y, indexing="ij")
         # per-row difficulty, interpolated between row centres along x so that the ground stays continuous
         centres = self._tile_centres()
         difficulty_rows = self.row_difficulty()
         difficulty = np.interp(x, centres[:, 0, 0], difficulty_rows)[:, None]
-        amplitude = np.interp(difficulty, (0.0, 1.0), self.amplitude_range)
-        roughness = np.interp(difficulty, (0.0, 1.0), self.roughness_range)
-        heights = np.zeros_like(gx)
-        if self.style in ("hills", "ridges"):
-            relief = fractal_noise(gx, gy, seed, self.wavelength, self.octaves)
-            if self.style == "ridges":
-                relief = 1.0 - 2.0 * np.abs(relief)
-            heights += amplitude * relief
-        elif self.style == "slopes":
-            grade = np.interp(difficulty, (0.0, 1.0), self.slope_range)
-            # each tile tilts in its own direction; blend with noise for a natural look
-            angle = fractal_noise(gx, gy, seed + 1, 4 * self.wavelength, 1) * np.pi
-            heights += grade * (np.cos(angle) * (gx - gx.mean()) + np.sin(angle) * (gy - gy.mean())) * 0.25
-            heights += amplitude * fractal_noise(gx, gy, seed, self.wavelength, self.octaves)
-        if self.style != "flat":
-            heights += roughness * fractal_noise(gx, gy, seed + 2, 0.5, 2)
+        # the noise is local, so blocks of rows give the same field as the whole grid; small blocks keep the
+        # temporaries in cache (and off fresh pages), which keeps the time linear in the area
+        heights = np.zeros((len(x), len(y)))
+        block = max(1, _NOISE_BLOCK_POINTS // len(y))
+        for start in range(0, len(x), block):
+            rows = slice(start, start + block)
+            heights[rows] = self._relief(x[rows], y, difficulty[rows], seed, (x.mean(), y.mean()))
         heights = _flatten_clearings(heights, x, y, centres, self.spawn_clearing_radius)
         heights = np.round(heights / self.vertical_scale) * self.vertical_scale
         data = TerrainData(
@@ -213,6 +214,28 @@ class NoiseTerrainSpec(TerrainSpec):
         data.tile_origins[..., :2] = centres
         data.tile_origins[..., 2] = data.height_at(centres.reshape(-1, 2)).reshape(self.num_rows, self.num_cols)
         return data
+
+    def _relief(self, x: np.ndarray, y: np.ndarray, difficulty: np.ndarray, seed: int,
+                centre: tuple[float, float]) -> np.ndarray:
+        """Heights on the grid ``x`` by ``y`` whose rows have ``difficulty`` (shape (len(x), 1)), before clearings."""
+        gx, gy = np.meshgrid(x, y, indexing="ij")
+        amplitude = np.interp(difficulty, (0.0, 1.0), self.amplitude_range)
+        roughness = np.interp(difficulty, (0.0, 1.0), self.roughness_range)
+        heights = np.zeros_like(gx)
+        if self.style in ("hills", "ridges"):
+            relief = fractal_noise(gx, gy, seed, self.wavelength, self.octaves)
+            if self.style == "ridges":
+                relief = 1.0 - 2.0 * np.abs(relief)
+            heights += amplitude * relief
+        elif self.style == "slopes":
+            grade = np.interp(difficulty, (0.0, 1.0), self.slope_range)
+            # each tile tilts in its own direction; blend with noise for a natural look
+            angle = fractal_noise(gx, gy, seed + 1, 4 * self.wavelength, 1) * np.pi
+            heights += grade * (np.cos(angle) * (gx - centre[0]) + np.sin(angle) * (gy - centre[1])) * 0.25
+            heights += amplitude * fractal_noise(gx, gy, seed, self.wavelength, self.octaves)
+        if self.style != "flat":
+            heights += roughness * fractal_noise(gx, gy, seed + 2, 0.5, 2)
+        return heights
 
 
 @configclass
@@ -234,20 +257,26 @@ class IsaacLabTerrainSpec(TerrainSpec):
     def generate(self, seed: int) -> TerrainData:
         """Run Isaac Lab's generator, then sample its mesh on the height grid."""
         sub_terrains = {name: sub.replace(convert_to_heightfield=True) for name, sub in self.sub_terrains.items()}
-        generator = TerrainGenerator(
-            TerrainGeneratorCfg(
-                seed=seed,
-                curriculum=True,
-                size=tuple(self.tile_size),
-                num_rows=self.num_rows,
-                num_cols=self.num_cols,
-                horizontal_scale=self.horizontal_scale,
-                vertical_scale=self.vertical_scale,
-                difficulty_range=tuple(self.difficulty_range),
-                sub_terrains=sub_terrains,
-                border_width=0.0,
+        # Isaac Lab's random height fields draw from numpy's global generator: seed it, then restore it
+        global_state = np.random.get_state()
+        np.random.seed(seed % 2**32)
+        try:
+            generator = TerrainGenerator(
+                TerrainGeneratorCfg(
+                    seed=seed,
+                    curriculum=True,
+                    size=tuple(self.tile_size),
+                    num_rows=self.num_rows,
+                    num_cols=self.num_cols,
+                    horizontal_scale=self.horizontal_scale,
+                    vertical_scale=self.vertical_scale,
+                    difficulty_range=tuple(self.difficulty_range),
+                    sub_terrains=sub_terrains,
+                    border_width=0.0,
+                )
             )
-        )
+        finally:
+            np.random.set_state(global_state)
         x, y, x0, y0 = self._grid()
         heights = _sample_mesh_heights(generator.terrain_mesh, x, y)
         return TerrainData(

@@ -46,7 +46,9 @@ class UsdSceneSpec(SceneSpec):
     * spawn points: prims with ``stripe:spawnPoint``; a tile without one spawns at its centre;
     * instances: each PointInstancer, as the asset type named by ``stripe:asset`` or by the prim name.
 
-    A palette asset type with the same name as one from the file adds its instances to that type.
+    A palette asset type with the same name as one from the file adds its instances to that type, and gives the
+    type its meshes when the scene is written (a type without a palette entry is written with marker meshes; an
+    entry such as ``TreeSpec(density_range=(0.0, 0.0))`` adds no instances but brings the meshes).
     """
 
     name: str = "usd_scene"

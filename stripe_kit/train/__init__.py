@@ -1,1 +1,29 @@
-"""Training runtime: rl_games PPO through Isaac Lab's wrapper, into self-describing run directories."""
+"""Training runtime: rl_games PPO through Isaac Lab's wrapper, into self-describing run directories.
+
+``TrainOptions``, ``train`` and ``RunResult`` (:mod:`.runner`), ``TrainingSession`` and ``TrainStatus``
+(:mod:`.session`) are importable from here; they are loaded on first use (they import Isaac Lab).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "TrainOptions": "runner",
+    "RunResult": "runner",
+    "train": "runner",
+    "TrainingBusyError": "runner",
+    "TrainingSession": "session",
+    "TrainStatus": "control",
+    "TrainControl": "control",
+    "CheckpointError": "checkpoint",
+}
+
+__all__ = ["CheckpointError", "RunResult", "TrainControl", "TrainOptions", "TrainStatus", "TrainingBusyError",
+           "TrainingSession", "train"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -42,10 +42,11 @@ from .monitor import CURVE_FILE, MetricsFile, Progress, write_learning_curve
 class NonFiniteError(RuntimeError):
     """Observations, rewards or losses that are NaN or infinite; the message names them and the epoch."""
 
-    def __init__(self, epoch: int, what: list[str], checkpoint: str | None):
+    def __init__(self, epoch: int, what: list[str], checkpoint: str | None, checkpoint_epoch: int | None = None):
         self.epoch = epoch
         self.what = what
-        kept = f"; the last good checkpoint is {checkpoint}" if checkpoint else "; no checkpoint was written before it"
+        kept = (f"; the last good checkpoint is {checkpoint} (epoch {checkpoint_epoch})" if checkpoint
+                else "; no checkpoint was written before it")
         super().__init__(f"NaN or infinite {', '.join(what)} at epoch {epoch}{kept}")
 
 
@@ -69,6 +70,8 @@ class RunContext:
     resume_from: Path | None = None
     rank: int = 0
     started: float = dataclasses.field(default_factory=time.monotonic)
+    time_offset: float = 0.0
+    """Training seconds before a resume, so ``time_s`` in the metrics continues."""
     last_checkpoint: Path | None = None
     checkpoint_epoch: int | None = None
     best_reward: float | None = None
@@ -170,9 +173,8 @@ class StripeA2CAgent(A2CAgent):
     # training
     def train_epoch(self):
         result = super().train_epoch()
-        a_losses, c_losses, b_losses, entropies, kls, last_lr, lr_mul = (
-            result[4], result[5], result[6], result[7], result[8], result[9], result[10])
-        losses = torch.stack([torch_ext.mean_list(a_losses), torch_ext.mean_list(c_losses)]).float()
+        a_losses, c_losses, entropies, kls = result[4], result[5], result[7], result[8]
+        losses = torch.stack([torch_ext.mean_list(a_losses), torch_ext.mean_list(c_losses)]).detach().float()
         checks = torch.stack([
             self._obs_finite, self._rewards_finite, torch.isfinite(losses).all(),
             torch.stack([torch.isfinite(p).all() for p in self.model.parameters()]).all(),
@@ -182,13 +184,14 @@ class StripeA2CAgent(A2CAgent):
         if not bool(checks.all()):
             names = ("observations", "rewards", "loss", "network weights")
             raise NonFiniteError(self.epoch_num, [name for name, ok in zip(names, checks.tolist()) if not ok],
-                                 str(self.context.last_checkpoint) if self.context.last_checkpoint else None)
+                                 str(self.context.last_checkpoint) if self.context.last_checkpoint else None,
+                                 self.context.checkpoint_epoch)
         a_loss, c_loss = losses.tolist()
         self.epoch_stats = {
             "actor_loss": a_loss,
             "critic_loss": c_loss,
-            "entropy": float(torch_ext.mean_list(entropies)) if entropies else None,
-            "kl": float(torch_ext.mean_list(kls)) if kls else None,
+            "entropy": float(torch_ext.mean_list(entropies).detach()) if entropies else None,
+            "kl": float(torch_ext.mean_list(kls).detach()) if kls else None,
             "learning_rate": float(self.last_lr),
         }
         return result
@@ -240,7 +243,7 @@ class StripeObserver(IsaacAlgoObserver):
             "fps": algo.curr_frames / elapsed if elapsed > 0 else None,
             "mean_reward": _first(rewards.get_mean()) if rewards.current_size > 0 else None,
             "mean_episode_length": _first(algo.game_lengths.get_mean()) if algo.game_lengths.current_size > 0 else None,
-            "time_s": round(time.monotonic() - context.started, 2),
+            "time_s": round(context.time_offset + time.monotonic() - context.started, 2),
         }
         metrics.update(getattr(algo, "epoch_stats", {}))
         metrics.update(episode)

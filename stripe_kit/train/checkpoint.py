@@ -62,6 +62,8 @@ def save_atomic(state: Any, path: str | os.PathLike) -> Path:
 def link_atomic(source: str | os.PathLike, target: str | os.PathLike) -> Path:
     """Make ``target`` a second name of ``source`` (a copy where hard links are not supported), atomically."""
     source, target = Path(source), Path(target)
+    if target.exists() and os.path.samefile(source, target):
+        return target  # (renaming a hard link over its twin would do nothing and leave the temporary name)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)
     try:
@@ -70,9 +72,8 @@ def link_atomic(source: str | os.PathLike, target: str | os.PathLike) -> Path:
         except OSError:
             shutil.copyfile(source, tmp)
         os.replace(tmp, target)
-    except BaseException:
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
     _fsync_dir(target.parent)
     return target
 
@@ -114,7 +115,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(path, "no such checkpoint file")
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # torch raises many kinds for a damaged file
+    except Exception as error:  # noqa: BLE001 - torch raises many kinds for a damaged file
         reason = " ".join(str(error).split())[:160] or type(error).__name__
         raise CheckpointError(path, f"not a readable checkpoint, truncated or corrupt ({reason})") from None
     if not isinstance(state, dict) or not isinstance(state.get("model"), dict):

@@ -53,6 +53,8 @@ class TrainControl:
         self._subscribers: list[MetricsCallback] = []
         self._status = TrainStatus()
         self.stop_reason: str | None = None
+        self.context: Any = None
+        """The live run's :class:`~stripe_kit.train.algo.RunContext` (env, agent), None before the run."""
         self.restore_hooks: list[Callable[[Any, dict], None]] = []
         """Called in the training thread as ``hook(agent, checkpoint)`` right after a resume restored the agent."""
 
@@ -100,6 +102,6 @@ class TrainControl:
         for callback in subscribers:
             try:
                 callback(dict(metrics))
-            except Exception as error:  # a watcher's bug must not end the training
+            except Exception as error:  # noqa: BLE001 - a watcher's bug must not end the training
                 print(f"stripe-kit: metrics subscriber {callback!r} failed and was removed: {error}", file=sys.stderr)
                 self.unsubscribe(callback)

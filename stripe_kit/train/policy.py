@@ -61,8 +61,11 @@ def load_model(state: dict[str, Any], path: str | os.PathLike, params: dict[str,
     params = params or (state.get("stripe") or {}).get("agent_params")
     if params is None:
         raise CheckpointError(path, "has no STRIPE-kit network description; pass the run directory instead")
+    stripe = state.get("stripe") or {}
     try:
-        obs_dim, action_dim = infer_dims(state["model"])
+        obs_dim, action_dim = stripe.get("observation_dim"), stripe.get("action_dim")
+        if not obs_dim or not action_dim:
+            obs_dim, action_dim = infer_dims(state["model"])
     except ValueError as error:
         raise CheckpointError(path, str(error)) from None
     model = build_model(params, obs_dim, action_dim)

@@ -1,0 +1,170 @@
+"""Run a checkpoint's deterministic policy for a number of episodes and report returns, lengths and success."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError, check_number
+from .checkpoint import check_model_shapes, check_task, checkpoint_task, load_checkpoint
+from .export import resolve_checkpoint
+from .policy import run_dir_of
+
+SUCCESS_TERM = "goal_reached"
+"""Termination term whose firing counts an episode as a success."""
+
+
+@dataclasses.dataclass
+class PlayResult:
+    """Statistics of the finished episodes (the first ``episodes`` to end)."""
+
+    checkpoint: Path
+    task: str
+    epoch: int | None
+    episodes: int
+    mean_return: float
+    std_return: float
+    mean_length: float
+    """Mean episode length [policy steps]."""
+    step_dt: float
+    success_rate: float | None
+    """Fraction of episodes ended by the ``goal_reached`` termination, else the env's logged ``*success_rate``
+    averaged over the episodes (None for tasks with neither)."""
+    returns: list[float]
+    lengths: list[int]
+
+
+def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = None, device: str | None = None,
+         seed: int | None = None, overrides: tuple[str, ...] = ()) -> PlayResult:
+    """Play ``episodes`` episodes of a checkpoint (or a run directory's ``nn/last.pth``) with the mean action.
+
+    The env is the run's task with the run's overrides (from ``run.json``) plus ``overrides``; it is built in the
+    calling thread.
+    """
+    check_number("episodes", episodes, 1, 10**6, integer=True)
+    if num_envs is not None:
+        check_number("num_envs", num_envs, 1, 65536, integer=True)
+    path = resolve_checkpoint(source)
+    state = load_checkpoint(path)
+    from .runner import _RUN_LOCK, TrainingBusyError, read_manifest
+    from .tasks import load_tasks
+
+    load_tasks()
+    run_dir = run_dir_of(path)
+    manifest = read_manifest(run_dir) if run_dir else {}
+    task = manifest.get("task") or checkpoint_task(state)
+    if task is None:
+        raise SpecError("checkpoint", str(path), "a STRIPE-kit checkpoint or run directory (its task is unknown)")
+    check_task(state, path, task)
+    run_overrides = list(manifest.get("overrides") or (state.get("stripe") or {}).get("overrides") or [])
+    num_envs = num_envs or min(episodes, 16)
+    seed = manifest.get("seed", 42) if seed is None else seed
+    plan = _plan(task, num_envs, device, seed, run_overrides + list(overrides), manifest.get("physics"))
+    if not _RUN_LOCK.acquire(blocking=False):
+        raise TrainingBusyError("a training run is live in this process; play needs the process's one simulation")
+    try:
+        outcome: list[Any] = []
+        error: BaseException | None = None
+        from isaaclab.app import launch_simulation
+
+        with launch_simulation(plan.env_cfg, {"headless": True, "device": plan.device}):
+            try:
+                outcome.append(_play(plan, state, path, episodes))
+            except BaseException as exc:  # noqa: BLE001 - raised below, after the launcher closed, without its traceback print
+                error = exc
+        if error is not None:
+            raise error
+    finally:
+        _RUN_LOCK.release()
+    returns, lengths, successes, step_dt = outcome[0]
+    mean = sum(returns) / len(returns)
+    std = math.sqrt(sum((r - mean) ** 2 for r in returns) / len(returns))
+    return PlayResult(
+        checkpoint=path, task=task, epoch=state.get("epoch"), episodes=len(returns), mean_return=mean,
+        std_return=std, mean_length=sum(lengths) / len(lengths), step_dt=step_dt,
+        success_rate=(sum(successes) / len(successes)) if successes is not None else None,
+        returns=returns, lengths=lengths,
+    )
+
+
+@dataclasses.dataclass
+class _PlayPlan:
+    task: str
+    device: str
+    env_cfg: Any
+    agent_cfg: dict
+
+
+def _plan(task: str, num_envs: int, device: str | None, seed: int, overrides: list[str], physics: str | None):
+    from ..task.agent import default_device
+    from .runner import TrainOptions, resolve_configs
+
+    TrainOptions(task=task, num_envs=num_envs, device=device, seed=seed, physics=physics,
+                 overrides=tuple(overrides)).validate()
+    device = device or default_device()
+    _, env_cfg, agent_cfg = resolve_configs(task, num_envs, device, seed, physics, overrides)
+    return _PlayPlan(task, device, env_cfg, agent_cfg)
+
+
+def _play(plan: Any, state: dict, path: Path, episodes: int) -> tuple[list[float], list[int], list | None, float]:
+    import gymnasium as gym
+    import torch
+    from isaaclab_rl.rl_games import RlGamesVecEnvWrapper
+    from rl_games.torch_runner import Runner
+
+    env = gym.make(plan.task, cfg=plan.env_cfg)
+    try:
+        unwrapped = env.unwrapped
+        wrapped = RlGamesVecEnvWrapper.from_agent_cfg(unwrapped, plan.agent_cfg)
+        config = plan.agent_cfg["params"]["config"]
+        config["num_actors"] = unwrapped.num_envs
+        config["env_info"] = wrapped.get_env_info()
+        config["vec_env"] = None
+        runner = Runner()
+        runner.load(plan.agent_cfg)
+        player = runner.create_player()
+        check_model_shapes(state, path, player.model.state_dict())
+        player.model.load_state_dict(state["model"])
+        player.model.eval()
+        player.has_batch_dimension = True
+        goal = SUCCESS_TERM in unwrapped.termination_manager.active_terms
+        device = unwrapped.device
+        returns_now = torch.zeros(unwrapped.num_envs, device=device)
+        lengths_now = torch.zeros(unwrapped.num_envs, dtype=torch.long, device=device)
+        returns: list[float] = []
+        lengths: list[int] = []
+        successes: list[bool] = []
+        rates: list[float] = []
+        max_steps = int(unwrapped.max_episode_length) * (math.ceil(episodes / unwrapped.num_envs) + 1) + 10
+        obs = wrapped.reset()["obs"]
+        with torch.inference_mode():
+            for _ in range(max_steps):
+                actions = player.get_action(obs, is_deterministic=True)
+                obs_dict, rewards, dones, extras = wrapped.step(actions)
+                obs = obs_dict["obs"]
+                returns_now += rewards.to(device).reshape(-1)
+                lengths_now += 1
+                ended = dones.to(device).reshape(-1).nonzero().flatten()
+                if ended.numel():
+                    reached = unwrapped.termination_manager.get_term(SUCCESS_TERM)[ended] if goal else None
+                    returns.extend(returns_now[ended].tolist())
+                    lengths.extend(lengths_now[ended].tolist())
+                    if reached is not None:
+                        successes.extend(bool(x) for x in reached.tolist())
+                    else:  # tasks that log a success rate over the episodes that just ended
+                        logged = [v for k, v in (extras.get("episode") or {}).items() if k.endswith("success_rate")]
+                        if logged:
+                            rates.extend([float(torch.as_tensor(logged[0]).float().mean())] * int(ended.numel()))
+                    returns_now[ended] = 0.0
+                    lengths_now[ended] = 0
+                if len(returns) >= episodes:
+                    break
+        if not returns:
+            raise RuntimeError(f"no episode ended within {max_steps} steps")
+        success = successes[:episodes] if goal else (rates[:episodes] or None)
+        return returns[:episodes], lengths[:episodes], success, float(unwrapped.step_dt)
+    finally:
+        env.close()
