@@ -108,10 +108,7 @@ def _ant_direct_cfg(walk, num_envs: int, device: str, seed: int, phases: dict):
     cfg.scene.robot = replace(ANT_OFFLINE_CFG, prim_path="{ENV_REGEX_NS}/Robot")
     cfg.scene.terrain = replace(
         walk.env_cfg(num_envs=num_envs, device=device).scene.terrain,
-        terrain_generator=SceneTerrainGeneratorCfg(
-            terrain_key="ant-direct", size=tuple(spec.tile_size), num_rows=spec.num_rows, num_cols=spec.num_cols,
-            horizontal_scale=spec.horizontal_scale, vertical_scale=spec.vertical_scale,
-        ),
+        terrain_generator=SceneTerrainGeneratorCfg(terrain_key="ant-direct", seed=seed, **spec.generator_fields()),
     )
     return cfg
 

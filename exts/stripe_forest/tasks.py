@@ -32,25 +32,31 @@ class AntActionsCfg:
 
 
 @configclass
+class AntPolicyObsCfg(ObsGroup):
+    """What every forest Ant sees: its height above the ground, body motion, joints, the nearest obstacles."""
+
+    base_height = ObsTerm(func=mdp.base_height_above_ground)
+    base_lin_vel = ObsTerm(func=mdp.base_lin_vel)
+    base_ang_vel = ObsTerm(func=mdp.base_ang_vel)
+    base_up_proj = ObsTerm(func=locomotion.base_up_proj)
+    joint_pos_norm = ObsTerm(func=mdp.joint_pos_limit_normalized)
+    joint_vel_rel = ObsTerm(func=mdp.joint_vel_rel, scale=0.2)
+    obstacles = ObsTerm(func=mdp.nearest_obstacles, params={"count": 4})
+    actions = ObsTerm(func=mdp.last_action)
+
+    def __post_init__(self):
+        self.enable_corruption = False
+        self.concatenate_terms = True
+
+
+@configclass
 class WalkObservationsCfg:
-    """Proprioception, heading to +x, and the nearest trees."""
+    """The Ant's own observations plus its heading relative to +x."""
 
     @configclass
-    class PolicyCfg(ObsGroup):
-        base_height = ObsTerm(func=mdp.base_height_above_ground)
-        base_lin_vel = ObsTerm(func=mdp.base_lin_vel)
-        base_ang_vel = ObsTerm(func=mdp.base_ang_vel)
+    class PolicyCfg(AntPolicyObsCfg):
         base_yaw_roll = ObsTerm(func=locomotion.base_yaw_roll)
         base_angle_to_target = ObsTerm(func=locomotion.base_angle_to_target, params={"target_pos": FAR_AHEAD})
-        base_up_proj = ObsTerm(func=locomotion.base_up_proj)
-        joint_pos_norm = ObsTerm(func=mdp.joint_pos_limit_normalized)
-        joint_vel_rel = ObsTerm(func=mdp.joint_vel_rel, scale=0.2)
-        obstacles = ObsTerm(func=mdp.nearest_obstacles, params={"count": 4})
-        actions = ObsTerm(func=mdp.last_action)
-
-        def __post_init__(self):
-            self.enable_corruption = False
-            self.concatenate_terms = True
 
     policy: PolicyCfg = PolicyCfg()
 
@@ -104,23 +110,11 @@ class GoalCommandsCfg:
 
 @configclass
 class GoalObservationsCfg:
-    """Proprioception, the goal in the base frame, and the nearest obstacles."""
+    """The Ant's own observations plus the goal in its base frame."""
 
     @configclass
-    class PolicyCfg(ObsGroup):
-        base_height = ObsTerm(func=mdp.base_height_above_ground)
-        base_lin_vel = ObsTerm(func=mdp.base_lin_vel)
-        base_ang_vel = ObsTerm(func=mdp.base_ang_vel)
-        base_up_proj = ObsTerm(func=locomotion.base_up_proj)
+    class PolicyCfg(AntPolicyObsCfg):
         goal = ObsTerm(func=mdp.generated_commands, params={"command_name": "goal"})
-        joint_pos_norm = ObsTerm(func=mdp.joint_pos_limit_normalized)
-        joint_vel_rel = ObsTerm(func=mdp.joint_vel_rel, scale=0.2)
-        obstacles = ObsTerm(func=mdp.nearest_obstacles, params={"count": 4})
-        actions = ObsTerm(func=mdp.last_action)
-
-        def __post_init__(self):
-            self.enable_corruption = False
-            self.concatenate_terms = True
 
     policy: PolicyCfg = PolicyCfg()
 

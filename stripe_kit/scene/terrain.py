@@ -131,6 +131,17 @@ class TerrainSpec:
         """Generate the ground from ``seed``."""
         raise NotImplementedError
 
+    def generator_fields(self) -> dict:
+        """This spec's tile grid as Isaac Lab ``TerrainGeneratorCfg`` fields."""
+        return {
+            "size": tuple(self.tile_size),
+            "num_rows": self.num_rows,
+            "num_cols": self.num_cols,
+            "horizontal_scale": self.horizontal_scale,
+            "vertical_scale": self.vertical_scale,
+            "difficulty_range": tuple(self.difficulty_range),
+        }
+
     def row_difficulty(self) -> np.ndarray:
         """Nominal difficulty of each row, rising linearly over :attr:`difficulty_range`."""
         low, high = self.difficulty_range
@@ -263,16 +274,7 @@ class IsaacLabTerrainSpec(TerrainSpec):
         try:
             generator = TerrainGenerator(
                 TerrainGeneratorCfg(
-                    seed=seed,
-                    curriculum=True,
-                    size=tuple(self.tile_size),
-                    num_rows=self.num_rows,
-                    num_cols=self.num_cols,
-                    horizontal_scale=self.horizontal_scale,
-                    vertical_scale=self.vertical_scale,
-                    difficulty_range=tuple(self.difficulty_range),
-                    sub_terrains=sub_terrains,
-                    border_width=0.0,
+                    seed=seed, curriculum=True, sub_terrains=sub_terrains, border_width=0.0, **self.generator_fields()
                 )
             )
         finally:

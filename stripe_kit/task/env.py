@@ -59,18 +59,10 @@ class StripeEnv(ManagerBasedRLEnv):
         seed = cfg.seed if cfg.seed is not None else cfg.scene_spec.seed
         self.generated_scene: GeneratedScene = cfg.scene_spec.generate(seed)
         """The scene this env runs in: terrain, instances, colliders, spawn points and any extra data."""
-        terrain_spec = cfg.scene_spec.terrain
         key = f"{cfg.scene_spec.name}-{seed}-{id(self)}"
         stage_terrain(key, self.generated_scene.terrain)
         cfg.scene.terrain.terrain_generator = SceneTerrainGeneratorCfg(
-            terrain_key=key,
-            seed=seed,
-            size=tuple(terrain_spec.tile_size),
-            num_rows=terrain_spec.num_rows,
-            num_cols=terrain_spec.num_cols,
-            horizontal_scale=terrain_spec.horizontal_scale,
-            vertical_scale=terrain_spec.vertical_scale,
-            difficulty_range=tuple(terrain_spec.difficulty_range),
+            terrain_key=key, seed=seed, **cfg.scene_spec.terrain.generator_fields()
         )
         cfg.scene.obstacles.spawn = cfg.scene.obstacles.spawn.replace(**slot_bounds(self.generated_scene))
         self.obstacles: ObstacleSlots | None = None
