@@ -23,7 +23,8 @@ class SceneTensors:
 
     def height_at(self, xy: torch.Tensor) -> torch.Tensor:
         """Bilinearly interpolated ground height [m] under points ``xy`` of shape (..., 2)."""
-        uv = (xy - self.origin) / self.resolution
+        # a NaN position (a diverged robot) maps to cell 0 and yields NaN, which NaN checks downstream report
+        uv = torch.nan_to_num((xy - self.origin) / self.resolution, nan=0.0)
         # clamp the cell index, not the coordinate: float32 cannot hold "just below the last index"
         last_cell = torch.tensor(self.heights.shape, device=xy.device) - 2
         ij = torch.minimum(uv.floor().clamp(min=0).long(), last_cell)
@@ -33,4 +34,4 @@ class SceneTensors:
         h = self.heights
         low = h[i, j] * (1 - fu) + h[i + 1, j] * fu
         high = h[i, j + 1] * (1 - fu) + h[i + 1, j + 1] * fu
-        return low * (1 - fv) + high * fv
+        return torch.where(torch.isfinite(xy).all(dim=-1), low * (1 - fv) + high * fv, torch.nan)
