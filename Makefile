@@ -1,7 +1,7 @@
 # STRIPE-kit developer entry points. Each target sets up .venv on first use (pinned by
 # requirements/constraints.txt) and is quick once it is set up.
 #   make train   train the showcase task (Isaac Lab 3, kitless, Newton; CUDA when present, else CPU)
-#   make test    run the test suite
+#   make test    run the test suite (installs Debian's chromium for the browser GUI test when it is missing)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 TRAIN_ARGS ?= --num-envs 64 --max-iterations 60
 
-.PHONY: train test setup
+.PHONY: train test setup chromium
 setup: $(STAMP)
 
 $(STAMP): $(CONSTRAINTS) pyproject.toml
@@ -24,5 +24,8 @@ $(STAMP): $(CONSTRAINTS) pyproject.toml
 train: $(STAMP)
 	$(BIN)/stripe-kit train $(TRAIN_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

@@ -1,4 +1,4 @@
-"""Kit entry point: a "STRIPE-kit > Scene" menu that opens the scene window."""
+"""Kit entry point: a "STRIPE-kit" menu whose "Scene" and "Training" items open the scene and training windows."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import omni.kit.actions.core
 import omni.kit.menu.utils
 from omni.kit.menu.utils import MenuItemDescription
 
-from stripe_kit.ui import ScenePanelModel
+from stripe_kit.ui import ScenePanelModel, TrainingPanelModel
 
 from .scene_window import SceneWindow
+from .training_window import TrainingWindow
 
 MENU_NAME = "STRIPE-kit"
 """Top-level menu of the extension."""
@@ -17,6 +18,10 @@ MENU_ITEM = "Scene"
 """Menu item that opens the scene window."""
 ACTION_ID = "show_scene_window"
 """Action (in this extension's name space) behind the menu item."""
+TRAINING_MENU_ITEM = "Training"
+"""Menu item that opens the training window."""
+TRAINING_ACTION_ID = "show_training_window"
+"""Action behind the training menu item."""
 
 _instance: StripeKitExtension | None = None
 
@@ -34,6 +39,8 @@ class StripeKitExtension(omni.ext.IExt):
         self._ext_name = omni.ext.get_extension_name(ext_id)
         self._model: ScenePanelModel | None = None
         self._window: SceneWindow | None = None
+        self._training_model: TrainingPanelModel | None = None
+        self._training_window: TrainingWindow | None = None
         registry = omni.kit.actions.core.get_action_registry()
         registry.register_action(
             self._ext_name, ACTION_ID, lambda *_args, **_kwargs: self.show_window(),
@@ -41,7 +48,16 @@ class StripeKitExtension(omni.ext.IExt):
             description="Open the STRIPE-kit scene generator window",
             tag="STRIPE-kit",
         )
-        self._menu_items = [MenuItemDescription(name=MENU_ITEM, onclick_action=(self._ext_name, ACTION_ID))]
+        registry.register_action(
+            self._ext_name, TRAINING_ACTION_ID, lambda *_args, **_kwargs: self.show_training_window(),
+            display_name="STRIPE-kit: Training",
+            description="Open the STRIPE-kit training window",
+            tag="STRIPE-kit",
+        )
+        self._menu_items = [
+            MenuItemDescription(name=MENU_ITEM, onclick_action=(self._ext_name, ACTION_ID)),
+            MenuItemDescription(name=TRAINING_MENU_ITEM, onclick_action=(self._ext_name, TRAINING_ACTION_ID)),
+        ]
         omni.kit.menu.utils.add_menu_items(self._menu_items, MENU_NAME)
         _instance = self
 
@@ -55,6 +71,12 @@ class StripeKitExtension(omni.ext.IExt):
             self._window.destroy()
             self._window = None
         self._model = None
+        if self._training_window is not None:
+            self._training_window.destroy()
+            self._training_window = None
+        if self._training_model is not None and self._training_model.running:
+            self._training_model.stop()  # ends at the epoch boundary, with a checkpoint
+        self._training_model = None
 
     @property
     def model(self) -> ScenePanelModel:
@@ -75,3 +97,23 @@ class StripeKitExtension(omni.ext.IExt):
         self._window.visible = True
         self._window.focus()
         return self._window
+
+    @property
+    def training_model(self) -> TrainingPanelModel:
+        """View-model of the training window, made on first use (runs under ``./runs``)."""
+        if self._training_model is None:
+            self._training_model = TrainingPanelModel()
+        return self._training_model
+
+    @property
+    def training_window(self) -> TrainingWindow | None:
+        """The training window, once opened."""
+        return self._training_window
+
+    def show_training_window(self) -> TrainingWindow:
+        """Open (or bring to front) the training window."""
+        if self._training_window is None:
+            self._training_window = TrainingWindow(self.training_model)
+        self._training_window.visible = True
+        self._training_window.focus()
+        return self._training_window

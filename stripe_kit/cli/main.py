@@ -197,6 +197,19 @@ def _cmd_scene(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from ..train.overrides import parse_overrides
+
+    parse_overrides(tuple(args.override))
+    try:
+        from ..ui.web import serve
+    except ImportError as error:
+        print(f"stripe-kit: error: the browser GUI needs viser ({error}); pip install viser", file=sys.stderr)
+        return EXIT_FAILED
+    serve(args.host, args.port, runs_dir=args.runs_dir, overrides=tuple(args.override), device=args.device)
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "scene": ("preview a scene spec as a top-down PNG, or export it to USD", _cmd_scene),
     "train": ("train a registered task with rl_games PPO (headless)", _cmd_train),
@@ -204,6 +217,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
     "play": ("run a checkpoint's deterministic policy and report return, length and success", _cmd_play),
     "export": ("export a checkpoint's policy to ONNX and TorchScript", _cmd_export),
     "runs": ("list the training runs under a runs directory", _cmd_runs),
+    "gui": ("serve the scene and training panels as a web page (viser)", _cmd_gui),
 }
 
 TAKES_OVERRIDES = ("train", "play")
@@ -256,6 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--size", type=_positive_int, default=1024, help="preview size in pixels (default 1024)")
         elif name == "runs":
             sub.add_argument("--runs-dir", default="runs", help="root of run directories (default: ./runs)")
+        elif name == "gui":
+            sub.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+            sub.add_argument("--port", type=_positive_int, default=8080, help="port (default 8080)")
+            sub.add_argument("--runs-dir", default="runs", help="root of run directories (default: ./runs)")
+            sub.add_argument("--device", default=None, help="initial device option: cpu, cuda or cuda:N")
+            sub.add_argument("--override", action="append", default=[], metavar="KEY=VALUE",
+                             help="config override passed to every training run (repeatable)")
     return parser
 
 

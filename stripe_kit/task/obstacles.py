@@ -163,7 +163,7 @@ class ObstacleSlots:
         self._manager.add_model_change(ModelFlags.SHAPE_PROPERTIES)
 
     def obstacle_positions(self) -> torch.Tensor:
-        """World positions of every environment's slot obstacles, shape (num_envs, 2K, 3); parked ones far below."""
+        """World positions of every environment's slot obstacles, shape (num_envs, slots, 3); parked ones far below."""
         terrain = self._env.scene.terrain
         parts = []
         for kind, table in self.tile_obstacles.items():
@@ -172,7 +172,7 @@ class ObstacleSlots:
         return torch.cat(parts, dim=1)
 
     def obstacle_radii(self) -> torch.Tensor:
-        """Horizontal radius of every environment's slot obstacles [m], shape (num_envs, 2K)."""
+        """Horizontal radius of every environment's slot obstacles [m], shape (num_envs, slots)."""
         terrain = self._env.scene.terrain
         parts = []
         for kind, table in self.tile_obstacles.items():

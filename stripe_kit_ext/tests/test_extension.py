@@ -13,7 +13,9 @@ import omni.usd
 import stripe_kit_ext
 from stripe_kit.ui import ScenePanelModel
 from stripe_kit_ext.extension import MENU_ITEM, MENU_NAME, get_extension
+from stripe_kit_ext.extension import TRAINING_MENU_ITEM
 from stripe_kit_ext.scene_window import WINDOW_TITLE
+from stripe_kit_ext.training_window import WINDOW_TITLE as TRAINING_WINDOW_TITLE
 
 
 def _make_small(model: ScenePanelModel) -> None:
@@ -37,6 +39,8 @@ class TestStripeKitExtension(omni.kit.test.AsyncTestCase):
             ext.model.reset()
             if ext.window is not None:
                 ext.window.visible = False
+            if ext.training_window is not None:
+                ext.training_window.visible = False
         await omni.kit.app.get_app().next_update_async()
 
     async def test_extension_is_running(self):
@@ -91,3 +95,27 @@ class TestStripeKitExtension(omni.kit.test.AsyncTestCase):
         self.assertEqual(ext.model.field("terrain.num_rows").value, 2)
         self.assertIn("terrain.num_rows", _find("Label", "stripe_error").widget.text)
         self.assertEqual(_find("IntField", "terrain.num_rows").widget.model.as_int, 2)
+
+    async def test_menu_opens_training_window(self):
+        await ui_test.menu_click(f"{MENU_NAME}/{TRAINING_MENU_ITEM}", human_delay_speed=4)
+        await ui_test.human_delay(10)
+        ext = get_extension()
+        self.assertIsNotNone(ext.training_window)
+        self.assertTrue(ext.training_window.visible)
+
+        def find(kind: str, identifier: str):
+            return ui_test.find(f"{TRAINING_WINDOW_TITLE}//Frame/**/{kind}[*].identifier=='{identifier}'")
+
+        self.assertIn("Stripe-Forest-Walk-Ant", ext.training_model.tasks)
+        self.assertIsNotNone(find("ComboBox", "stripe_task_combo"))
+        self.assertIsNotNone(find("StringField", "stripe_option_num_envs"))
+        self.assertIsNotNone(find("Button", "stripe_train_start"))
+        self.assertIsNotNone(find("Plot", "stripe_train_plot"))
+        # a bad option is refused with a one-line error, shown in the window; nothing starts
+        num_envs = find("StringField", "stripe_option_num_envs")
+        await num_envs.input("0")
+        await ui_test.human_delay(5)
+        self.assertIn("num_envs", ext.training_model.error or "")
+        self.assertEqual(ext.training_model.status().state, "idle")
+        self.assertIn("num_envs", find("Label", "stripe_train_error").widget.text)
+        ext.training_model.set_option("num_envs", "")
