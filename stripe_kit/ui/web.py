@@ -2,8 +2,9 @@
 
 The page shows a Scene panel (spec, its fields, seed, Generate/Clear) whose generated scene is drawn in viser's 3D
 view (terrain mesh, one batched mesh per asset type and variant, tile grid lines), and a Training panel (task,
-options, Start/Stop, epoch counter, progress, reward plot, last checkpoint, runs) whose live robots are drawn as
-spheres at their base positions, read from the live env after every epoch.
+options, Start/Stop, epoch counter, progress, reward plot, last checkpoint, runs). Once a run starts, the 3D view shows
+the scene that run trains in, with the robots of a few environments as points at their base positions, read from
+the live env after every epoch.
 
 The viser server answers in its own threads; :func:`serve` polls the training in the main thread; training runs in
 the session's worker thread. Nothing here imports omni, carb or isaacsim.
@@ -86,6 +87,8 @@ class WebGui:
         self._robots: np.ndarray | None = None
         self._robots_version = 0
         self._robots_drawn = 0
+        self._training_scene: Any = None
+        self._training_scene_drawn: Any = None
         self._scene_nodes: list[Any] = []
         self._robot_node: Any = None
         self._field_inputs: dict[str, Any] = {}
@@ -199,10 +202,11 @@ class WebGui:
                 [f"**Scene:** {summary.num_objects} objects generated"] + summary.lines()[:1]
                 + [f"{name}: {count}" for name, count in summary.counts.items()])
 
-    def _draw_scene(self) -> None:
+    def _draw_scene(self, scene: Any = None) -> None:
+        """Draw ``scene`` (the Scene panel's generated scene when None): ground, tile grid, instanced assets."""
         from ..scene.terrain import terrain_mesh
 
-        scene = self.scene.scene
+        scene = scene or self.scene.scene
         self._remove_scene_nodes()
         api = self.server.scene
         terrain = scene.terrain
@@ -258,12 +262,25 @@ class WebGui:
     # -- training -----------------------------------------------------------------------------------------------------
 
     def _read_robots(self, metrics: dict, env: Any) -> None:
-        """Epoch hook (training thread): keep the robots' root positions for the main thread to draw."""
+        """Epoch hook (training thread): keep the run's scene and its robots' root positions for the main thread."""
         positions = robot_positions(env)
-        if positions is not None:
-            with self._lock:
+        scene = getattr(getattr(env, "unwrapped", env), "generated_scene", None)
+        with self._lock:
+            if scene is not None:
+                self._training_scene = scene
+            if positions is not None:
                 self._robots = positions
                 self._robots_version += 1
+
+    def _draw_training_scene(self) -> None:
+        """Show the scene the run trains in, once per run, so its robots move on the drawn ground."""
+        with self._lock:
+            scene = self._training_scene
+        if scene is None or scene is self._training_scene_drawn:
+            return
+        self._training_scene_drawn = scene
+        self._draw_scene(scene)
+        self.scene_status.content = f"**Scene:** the training run's ({scene.num_objects} objects, seed {scene.seed})"
 
     def _draw_robots(self) -> None:
         with self._lock:
@@ -300,6 +317,7 @@ class WebGui:
     def update(self) -> None:
         """Poll the training and redraw what changed; call it from the main thread, a few times a second."""
         self.training.poll()
+        self._draw_training_scene()
         self._draw_robots()
 
 

@@ -131,7 +131,7 @@ def test_scene_and_training_in_the_browser(gui, chromium, tmp_path):
             if close.count():
                 close.first.click()
             canvas = page.locator("canvas").first
-            empty = _pixels(canvas.screenshot())
+            empty = _pixels(page.screenshot(clip=canvas.bounding_box()))
 
             # scene: pick the forest spec, edit a field, generate
             spec = page.get_by_label("Spec")
@@ -151,7 +151,7 @@ def test_scene_and_training_in_the_browser(gui, chromium, tmp_path):
             assert "Error" not in body(page)
             page.wait_for_timeout(2500)
             page.screenshot(path=str(shots / "gui-scene.png"))
-            drawn = _pixels(canvas.screenshot())
+            drawn = _pixels(page.screenshot(clip=canvas.bounding_box()))
             assert drawn.shape == empty.shape and np.abs(drawn - empty).sum(axis=2).astype(bool).mean() > 0.05, \
                 "the 3D view did not change after Generate"
 
@@ -172,7 +172,8 @@ def test_scene_and_training_in_the_browser(gui, chromium, tmp_path):
             wait_text(page, r"Epoch\s+[3-9]\d* / 40 \(running\)", 120, "epoch counter")
             wait_text(page, r"Reward points: ([2-9]|\d\d)", 60, "reward plot")
             page.wait_for_timeout(1500)
-            plot = _pixels(page.locator(".uplot canvas").first.screenshot())
+            # a clip of the page, not an element screenshot: the page redraws the 3D view, so elements never settle
+            plot = _pixels(page.screenshot(clip=page.locator(".uplot canvas").first.bounding_box()))
             green = (plot[..., 1] > plot[..., 0] + 40) & (plot[..., 1] > plot[..., 2] + 40)
             assert green.sum() > 50, "the reward plot shows no line"
             page.screenshot(path=str(shots / "gui-training.png"))
