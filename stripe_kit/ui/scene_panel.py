@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from ..scene import GeneratedScene, SceneSpec
-from .fields import Field, SpecFields, error_message
+from .fields import Field, SpecFields
+from .observable import ObservableModel
 
 if TYPE_CHECKING:
     from pxr import Usd
@@ -25,12 +26,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_ROOT_PATH = "/World/StripeScene"
 """Prim under which scenes are written, the default of :func:`stripe_kit.scene.usd.write_scene`."""
 
-SPECS, SELECTION, FIELD, SCENE, STAGE, ERROR = "specs", "selection", "field", "scene", "stage", "error"
+SPECS, SELECTION, FIELD, SCENE, STAGE = "specs", "selection", "field", "scene", "stage"
 """Events passed to observers: registry changed, another spec selected, a field set (or refused), a scene
-generated, the stage written or cleared, an action failed."""
-
-Observer = Callable[[str], None]
-"""Observer callback, called with the event name after each change."""
+generated, the stage written or cleared; and :data:`~stripe_kit.ui.observable.ERROR`, an action failed."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +85,7 @@ def showcase_specs() -> list[SceneSpec]:
     return [ForestSceneSpec()]
 
 
-class ScenePanelModel:
+class ScenePanelModel(ObservableModel):
     """Registry of scene specs, the selected one's editable fields and seed, the generated scene and stage actions.
 
     Args:
@@ -99,10 +97,9 @@ class ScenePanelModel:
 
     def __init__(self, specs: Mapping[str, SceneSpec] | list[SceneSpec] | None = None, *,
                  register_showcase: bool = True, root_path: str = DEFAULT_ROOT_PATH):
+        super().__init__()
         self.root_path = root_path
         """Prim path scenes are written under and cleared from, unless an action names another."""
-        self.error: str | None = None
-        """One-line message of the last failed action or field edit; None after a successful one."""
         self.status: str = ""
         """One-line message of the last successful action."""
         self._specs: dict[str, SceneSpec] = {}
@@ -110,7 +107,6 @@ class ScenePanelModel:
         self._selected: str | None = None
         self._scene: GeneratedScene | None = None
         self._summary: SceneSummary | None = None
-        self._observers: list[Observer] = []
         if register_showcase:
             for spec in showcase_specs():
                 self.register(spec)
@@ -121,33 +117,6 @@ class ScenePanelModel:
             self.register(SceneSpec())
 
     # -- observers ----------------------------------------------------------------------------------------------------
-
-    def subscribe(self, callback: Observer) -> Callable[[], None]:
-        """Call ``callback(event)`` after each change; see the event names of this module.
-
-        Returns:
-            A function that unsubscribes ``callback``.
-        """
-        if callback not in self._observers:
-            self._observers.append(callback)
-        return lambda: self.unsubscribe(callback)
-
-    def unsubscribe(self, callback: Observer) -> None:
-        """Stop calling ``callback``; no-op if it is not subscribed."""
-        if callback in self._observers:
-            self._observers.remove(callback)
-
-    def _notify(self, event: str) -> None:
-        for callback in list(self._observers):
-            try:
-                callback(event)
-            except Exception:  # noqa: BLE001 - a broken front end must not break the model or other observers
-                logger.exception("scene panel observer %r failed on %r", callback, event)
-
-    def _fail(self, exc: BaseException | str, name: str = "") -> bool:
-        self.error = exc if isinstance(exc, str) else error_message(exc, name)
-        self._notify(ERROR)
-        return False
 
     def _succeed(self, event: str, status: str) -> bool:
         self.error = None

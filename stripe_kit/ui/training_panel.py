@@ -20,16 +20,15 @@ from typing import Any
 
 from ..errors import SpecError
 from .fields import error_message
+from .observable import ERROR, ObservableModel
 
 logger = logging.getLogger(__name__)
 
-TASKS, SELECTION, OPTION, STATE, METRICS, RUNS, ERROR = "tasks", "selection", "option", "state", "metrics", "runs", "error"
+TASKS, SELECTION, OPTION, STATE, METRICS, RUNS = "tasks", "selection", "option", "state", "metrics", "runs"
 """Events passed to observers: task list read, another task selected, an option set (or refused), the run's state
-changed, new per-epoch metrics, the run list refreshed, an action failed."""
+changed, new per-epoch metrics, the run list refreshed; and :data:`~stripe_kit.ui.observable.ERROR`, an action failed."""
 
 DEFAULT_TASK = "Stripe-Forest-Walk-Ant"
-
-Observer = Callable[[str], None]
 
 
 class OptionField:
@@ -128,7 +127,7 @@ def registered_tasks() -> list[str]:
     return sorted(REGISTERED)
 
 
-class TrainingPanelModel:
+class TrainingPanelModel(ObservableModel):
     """Task, options, one training session at a time, its live status, metric history and the run list.
 
     Args:
@@ -140,12 +139,11 @@ class TrainingPanelModel:
 
     def __init__(self, tasks: Sequence[str] | None = None, *, runs_dir: str | Path = "runs",
                  overrides: Sequence[str] = (), device: str | None = None):
+        super().__init__()
         self.runs_dir = str(runs_dir)
         """Root of the run directories."""
         self.overrides: tuple[str, ...] = tuple(overrides)
         """Config overrides passed to every run."""
-        self.error: str | None = None
-        """One-line message of the last failed action or of the failed run; None after a successful action."""
         self.message: str = ""
         """One-line message of the last successful action."""
         self.options: dict[str, OptionField] = {
@@ -163,7 +161,6 @@ class TrainingPanelModel:
         self._tasks: list[str] = list(tasks) if tasks is not None else []
         self._tasks_loaded = tasks is not None
         self._task: str | None = None
-        self._observers: list[Observer] = []
         self._lock = threading.Lock()
         self._session: Any = None
         self._history = MetricHistory()
@@ -178,33 +175,6 @@ class TrainingPanelModel:
             self._task = DEFAULT_TASK if DEFAULT_TASK in self._tasks else next(iter(self._tasks), None)
 
     # -- observers ----------------------------------------------------------------------------------------------------
-
-    def subscribe(self, callback: Observer) -> Callable[[], None]:
-        """Call ``callback(event)`` after each change (from the thread that made it, or :meth:`poll`'s).
-
-        Returns:
-            A function that unsubscribes ``callback``.
-        """
-        if callback not in self._observers:
-            self._observers.append(callback)
-        return lambda: self.unsubscribe(callback)
-
-    def unsubscribe(self, callback: Observer) -> None:
-        """Stop calling ``callback``; no-op if it is not subscribed."""
-        if callback in self._observers:
-            self._observers.remove(callback)
-
-    def _notify(self, event: str) -> None:
-        for callback in list(self._observers):
-            try:
-                callback(event)
-            except Exception:  # noqa: BLE001 - a broken front end must not break the model or other observers
-                logger.exception("training panel observer %r failed on %r", callback, event)
-
-    def _fail(self, exc: BaseException | str, name: str = "") -> bool:
-        self.error = exc if isinstance(exc, str) else error_message(exc, name)
-        self._notify(ERROR)
-        return False
 
     def _succeed(self, event: str, message: str) -> bool:
         self.error = None

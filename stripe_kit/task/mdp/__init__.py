@@ -5,6 +5,9 @@ Isaac Lab's own terms (``isaaclab.envs.mdp``) are re-exported, so a task imports
 
 from isaaclab.envs.mdp import *  # noqa: F401, F403
 
+# re-exported: tasks import one mdp module
+# ruff: noqa: F401
+
 from .commands import SceneGoalCommand, SceneGoalCommandCfg
 from .curriculum import terrain_levels_by_distance
 from .observations import base_height_above_ground, nearest_obstacles
