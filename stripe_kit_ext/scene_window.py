@@ -23,7 +23,7 @@ _LABEL_WIDTH = ui.Percent(42)
 
 
 class SceneWindow(ui.Window):
-    """Spec picker, spec fields, seed, Generate into stage, Clear, summary and error lines.
+    """Spec picker, spec fields, seed, Generate into stage, Clear, Save as scene, summary and error lines.
 
     Args:
         model: The view-model to draw; one is made (with the showcase specs) when None.
@@ -40,6 +40,7 @@ class SceneWindow(ui.Window):
         self._error_label: ui.Label | None = None
         self._status_label: ui.Label | None = None
         self._summary_label: ui.Label | None = None
+        self._save_path: ui.StringField | None = None
         self._unsubscribe = self.model.subscribe(self._on_model_event)
         self.frame.set_build_fn(self._build)
 
@@ -113,6 +114,12 @@ class SceneWindow(ui.Window):
                               tooltip="Remove the scene's root prim from the open stage")
                     ui.Button("Reset", clicked_fn=model.reset, identifier="stripe_reset", width=70,
                               tooltip="Restore the spec's registered values")
+                with ui.HStack(height=24, spacing=4):
+                    self._save_path = ui.StringField(identifier="stripe_save_path")
+                    self._save_path.model.set_value("scene.usda")
+                    ui.Button("Save as scene", clicked_fn=self._on_save, identifier="stripe_save", width=110,
+                              tooltip="Write the open stage (what you built or edited) to a USD file that "
+                                      "UsdSceneSpec loads as a training scene")
                 self._error_label = ui.Label("", word_wrap=True, style=_ERROR_STYLE, identifier="stripe_error")
                 self._status_label = ui.Label("", word_wrap=True, style=_STATUS_STYLE, identifier="stripe_status")
                 self._summary_label = ui.Label("", word_wrap=True, identifier="stripe_summary")
@@ -159,6 +166,9 @@ class SceneWindow(ui.Window):
 
     def _on_clear(self) -> None:
         self.model.clear(omni.usd.get_context().get_stage())
+
+    def _on_save(self) -> None:
+        self.model.save_as_scene(omni.usd.get_context().get_stage(), self._save_path.model.get_value_as_string())
 
 
 def _group_title(group: str) -> str:

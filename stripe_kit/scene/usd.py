@@ -113,6 +113,25 @@ def export_scene(scene: GeneratedScene, path: str) -> str:
     Returns:
         The absolute path written.
     """
+    stage = Usd.Stage.CreateInMemory()
+    write_scene(scene, stage)
+    return _export_layer(stage.GetRootLayer(), path)
+
+
+def save_stage(stage: Usd.Stage, path: str) -> str:
+    """Write what a stage shows (all its layers flattened) to a USD file, atomically.
+
+    This is how a scene built or edited by hand in Isaac Sim's viewport becomes a file that
+    :class:`~stripe_kit.scene.usd_scene.UsdSceneSpec` loads.
+
+    Returns:
+        The absolute path written.
+    """
+    return _export_layer(stage.Flatten(), path)
+
+
+def _export_layer(layer: Sdf.Layer, path: str) -> str:
+    """Export ``layer`` to a temporary file beside ``path`` and rename it, so no half-written file is left."""
     path = os.path.abspath(os.fspath(path))
     extension = os.path.splitext(path)[1].lower()
     if extension not in USD_EXTENSIONS:
@@ -120,12 +139,10 @@ def export_scene(scene: GeneratedScene, path: str) -> str:
     folder = os.path.dirname(path)
     if not os.path.isdir(folder) or os.path.isdir(path):
         raise SpecError("path", path, "a file path in an existing directory")
-    stage = Usd.Stage.CreateInMemory()
-    write_scene(scene, stage)
     handle, temporary = tempfile.mkstemp(suffix=extension, prefix=f".{os.path.basename(path)}.", dir=folder)
     os.close(handle)
     try:
-        if not stage.GetRootLayer().Export(temporary):
+        if not layer.Export(temporary):
             raise OSError(f"USD could not write {temporary}")
         os.replace(temporary, path)
     finally:

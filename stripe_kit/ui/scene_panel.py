@@ -307,6 +307,27 @@ class ScenePanelModel(ObservableModel):
             return self._fail(exc, "write")
         return self._succeed(STAGE, f"wrote {self._summary.num_objects} objects to {root_path}")
 
+    def save_as_scene(self, stage: Usd.Stage | None, path: str) -> bool:
+        """Save what ``stage`` shows (a scene built or edited in the viewport) as a USD file a scene spec loads.
+
+        The file is checked by reading it back as a :class:`~stripe_kit.scene.usd_scene.UsdSceneSpec`.
+
+        Returns:
+            True if saved; False (with :attr:`error` set) otherwise.
+        """
+        if stage is None:
+            return self._fail("no open USD stage")
+        try:
+            from ..scene.usd import save_stage
+            from ..scene.usd_scene import UsdSceneSpec
+
+            saved = save_stage(stage, path)
+            scene = UsdSceneSpec(usd_path=saved).generate(0)
+        except Exception as exc:  # noqa: BLE001 - button action: report, never raise
+            logger.warning("saving the stage as %s failed", path, exc_info=True)
+            return self._fail(exc, "save")
+        return self._succeed(STAGE, f"saved {saved}: {scene.num_objects} objects, {len(scene.colliders)} colliders")
+
     def clear(self, stage: Usd.Stage | None, root_path: str | None = None) -> bool:
         """Remove the scene's prims under ``root_path`` of ``stage``.
 

@@ -246,3 +246,35 @@ def test_write_to_stage_and_clear(small: ScenePanelModel):
     assert small.write_to_stage(stage, "/Other/Forest"), small.error
     assert stage.GetPrimAtPath("/Other/Forest").IsValid()
     assert small.clear(stage, "/Other/Forest") and not stage.GetPrimAtPath("/Other/Forest").IsValid()
+
+
+def test_save_as_scene_keeps_viewport_edits(small: ScenePanelModel, tmp_path):
+    """A scene written into the stage, edited there (a collider and a spawn point moved), saved, loads back."""
+    from pxr import Gf, Usd, UsdGeom, UsdPhysics
+
+    from stripe_kit.scene import UsdSceneSpec
+
+    stage = Usd.Stage.CreateInMemory()
+    assert small.write_to_stage(stage), small.error
+    written = small.scene
+    colliders = [prim for prim in Usd.PrimRange(stage.GetPrimAtPath(small.root_path)) if prim.HasAPI(UsdPhysics.CollisionAPI)
+                 and prim.GetTypeName() in ("Capsule", "Sphere", "Cube")]
+    moved = UsdGeom.Xformable(colliders[0])
+    moved.ClearXformOpOrder()
+    moved.AddTranslateOp().Set(Gf.Vec3d(1.5, -2.5, 0.7))
+    spawn = next(prim for prim in Usd.PrimRange(stage.GetPrimAtPath(small.root_path))
+                 if prim.GetAttribute("stripe:spawnPoint").IsValid())
+    start = UsdGeom.Xformable(spawn).ComputeLocalToWorldTransform(Usd.TimeCode.Default()).ExtractTranslation()
+    target = (start[0] + 0.5, start[1] + 0.5)  # moved within its tile
+    UsdGeom.Xformable(spawn).ClearXformOpOrder()
+    UsdGeom.Xformable(spawn).AddTranslateOp().Set(Gf.Vec3d(target[0], target[1], start[2]))
+
+    path = tmp_path / "edited.usda"
+    assert small.save_as_scene(stage, str(path)), small.error
+    assert small.status.startswith(f"saved {path}")
+    loaded = UsdSceneSpec(usd_path=str(path), terrain=small.spec.terrain).generate(0)
+    assert len(loaded.colliders) == len(written.colliders)
+    assert (abs(loaded.colliders.positions - [1.5, -2.5, 0.7]).sum(axis=1) < 1e-5).any()
+    assert (abs(loaded.spawn_points[..., :2].reshape(-1, 2) - target).sum(axis=1) < 1e-5).any()
+    assert not small.save_as_scene(stage, str(tmp_path / "missing" / "x.usda")) and small.error.startswith("path:")
+    assert not list(tmp_path.glob("missing*"))
