@@ -165,11 +165,11 @@ def test_scene_and_training_in_the_browser(gui, chromium, tmp_path):
             # training: 4 CPU envs, a few epochs, stop
             page.get_by_role("tab", name="Training").click()
             text_input(page, "Num envs").fill("4")
-            text_input(page, "Max iterations").fill("40")
+            text_input(page, "Max iterations").fill("5000")  # so that Stop, not the limit, ends it
             page.wait_for_timeout(500)
             assert TASK in page.get_by_label("Task").input_value()
             page.get_by_role("button", name="Start training").click()
-            wait_text(page, r"Epoch\s+[3-9]\d* / 40 \(running\)", 120, "epoch counter")
+            wait_text(page, r"Epoch\s+[3-9]\d* / 5000 \(running\)", 120, "epoch counter")
             wait_text(page, r"Reward points: ([2-9]|\d\d)", 60, "reward plot")
             page.wait_for_timeout(1500)
             # a clip of the page, not an element screenshot: the page redraws the 3D view, so elements never settle
