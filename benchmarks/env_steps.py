@@ -6,6 +6,8 @@ prefixed ``RESULT``. One variant per process, because Isaac Lab allows one simul
 - ``forest``: ``Stripe-Forest-Walk-Ant`` as registered (trees, rocks and logs as per-env collider slots);
 - ``no_obstacles``: the same task, robot and terrain with an empty palette (the slots stay parked);
 - ``ant_direct``: Isaac Lab's own ``Isaac-Ant-Direct`` (offline Ant) on the same generated terrain;
+- ``ant_manager``: Isaac Lab's own manager-based ``Isaac-Ant`` (offline Ant) on the same terrain: what the
+  manager framework costs by itself, against which the forest's own terms are measured;
 - ``dense_forest``: the forest task on 16 x 16 tiles of 16 m with at least 50 obstacles per tile (creation time).
 
 Env-steps/s is timed around ``env.step`` with random actions and a device synchronise, as the targets are stated.
@@ -20,7 +22,7 @@ import time
 
 import torch
 
-VARIANTS = ("forest", "no_obstacles", "ant_direct", "dense_forest")
+VARIANTS = ("forest", "no_obstacles", "ant_direct", "ant_manager", "dense_forest")
 
 
 def _sync(device: str) -> None:
@@ -49,9 +51,9 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1):
     load_tasks()
     walk = REGISTERED["Stripe-Forest-Walk-Ant"]
     phases: dict[str, float] = {}
-    if variant == "ant_direct":
-        env_cfg = _ant_direct_cfg(walk, num_envs, device, seed, phases)
-        task = "Isaac-Ant-Direct"
+    if variant in ISAAC_ANTS:
+        task = ISAAC_ANTS[variant]
+        env_cfg = _isaac_ant_cfg(variant, walk, num_envs, device, seed, phases)
     else:
         if variant == "no_obstacles":
             walk = walk.replace(scene=walk.scene.replace(assets=[]))
@@ -86,11 +88,15 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1):
     return env, phases
 
 
-def _ant_direct_cfg(walk, num_envs: int, device: str, seed: int, phases: dict):
-    """Isaac Lab's Isaac-Ant-Direct config with the offline Ant, on the forest task's generated terrain."""
-    import isaaclab_tasks  # noqa: F401  (registers Isaac-Ant-Direct)
+ISAAC_ANTS = {"ant_direct": "Isaac-Ant-Direct", "ant_manager": "Isaac-Ant"}
+"""Baseline variants: Isaac Lab's own Ant tasks."""
+
+
+def _isaac_ant_cfg(variant: str, walk, num_envs: int, device: str, seed: int, phases: dict):
+    """One of Isaac Lab's Ant configs with the offline Ant, on the forest task's generated terrain."""
+    import isaaclab_tasks  # noqa: F401  (registers Isaac Lab's Ant tasks)
     from isaaclab.utils import replace
-    from isaaclab_tasks.core.locomotion.ant.ant_direct_env_cfg import AntEnvCfg
+    from isaaclab_tasks.core.locomotion.ant import ant_direct_env_cfg, ant_manager_env_cfg
 
     from stripe_kit.scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
     from stripe_kit.task.robots import ANT_OFFLINE_CFG
@@ -99,8 +105,8 @@ def _ant_direct_cfg(walk, num_envs: int, device: str, seed: int, phases: dict):
     start = time.perf_counter()
     terrain = spec.generate(seed)
     phases["scene_generation"] = time.perf_counter() - start
-    stage_terrain("ant-direct", terrain)
-    cfg = AntEnvCfg()
+    stage_terrain("isaac-ant", terrain)
+    cfg = (ant_direct_env_cfg if variant == "ant_direct" else ant_manager_env_cfg).AntEnvCfg()
     cfg.seed = seed
     cfg.sim.device = device
     cfg.sim.physics = cfg.sim.physics.newton_mjwarp
@@ -108,7 +114,7 @@ def _ant_direct_cfg(walk, num_envs: int, device: str, seed: int, phases: dict):
     cfg.scene.robot = replace(ANT_OFFLINE_CFG, prim_path="{ENV_REGEX_NS}/Robot")
     cfg.scene.terrain = replace(
         walk.env_cfg(num_envs=num_envs, device=device).scene.terrain,
-        terrain_generator=SceneTerrainGeneratorCfg(terrain_key="ant-direct", seed=seed, **spec.generator_fields()),
+        terrain_generator=SceneTerrainGeneratorCfg(terrain_key="isaac-ant", seed=seed, **spec.generator_fields()),
     )
     return cfg
 

@@ -55,8 +55,7 @@ class WalkObservationsCfg:
 
     @configclass
     class PolicyCfg(AntPolicyObsCfg):
-        base_yaw_roll = ObsTerm(func=locomotion.base_yaw_roll)
-        base_angle_to_target = ObsTerm(func=locomotion.base_angle_to_target, params={"target_pos": FAR_AHEAD})
+        heading = ObsTerm(func=mdp.heading_to_target, params={"target_pos": FAR_AHEAD})
 
     policy: PolicyCfg = PolicyCfg()
 

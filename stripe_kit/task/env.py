@@ -9,14 +9,14 @@ as ``env.generated_scene`` (device tensors in ``env.scene_data``) and the obstac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import MISSING
 
 import torch
 from isaaclab.assets import AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
 from isaaclab.scene import InteractiveSceneCfg
-from isaaclab.terrains import TerrainImporterCfg
+from isaaclab.terrains import TerrainImporter, TerrainImporterCfg
 from isaaclab.utils import configclass
 
 from ..errors import SpecError
@@ -29,12 +29,32 @@ OBSTACLES_PRIM = "Obstacles"
 """Name of the per-environment prim holding the obstacle slot colliders."""
 
 
+class SceneTerrainImporter(TerrainImporter):
+    """Isaac Lab's terrain importer that tells listeners when environments move to other tiles.
+
+    Curriculum terms move environments with ``update_env_origins`` at reset, before the reset events and commands
+    run; the obstacle slots listen, so everything later in the reset already sees the new tile's obstacles.
+    """
+
+    def __init__(self, cfg: TerrainImporterCfg):
+        super().__init__(cfg)
+        self.tile_listeners: list[Callable[[torch.Tensor], None]] = []
+        """Called with the environment ids whenever ``update_env_origins`` may have moved them."""
+
+    def update_env_origins(self, env_ids: torch.Tensor, move_up: torch.Tensor, move_down: torch.Tensor):
+        """Move environments between tile rows as Isaac Lab does, then notify the listeners."""
+        super().update_env_origins(env_ids, move_up, move_down)
+        for listener in self.tile_listeners:
+            listener(env_ids)
+
+
 @configclass
 class StripeSceneCfg(InteractiveSceneCfg):
     """Interactive scene of a STRIPE-kit task: generated terrain, obstacle slots, plus the robot and sensors."""
 
     terrain: TerrainImporterCfg = TerrainImporterCfg(
-        prim_path="/World/ground", terrain_type="generator", max_init_terrain_level=0, debug_vis=False
+        class_type=SceneTerrainImporter, prim_path="/World/ground", terrain_type="generator", max_init_terrain_level=0,
+        debug_vis=False,
     )
     """Ground; its generator is filled in from the scene spec when the env is built."""
     obstacles: AssetBaseCfg = AssetBaseCfg(prim_path="{ENV_REGEX_NS}/" + OBSTACLES_PRIM, spawn=ColliderSlotsCfg())
@@ -76,6 +96,8 @@ class StripeEnv(ManagerBasedRLEnv):
         self.scene_data = SceneTensors(self.generated_scene, self.device)
         self.obstacles = ObstacleSlots(self, self.generated_scene, OBSTACLES_PRIM)
         self.obstacles.place(torch.arange(self.num_envs, device=self.device))
+        if isinstance(self.scene.terrain, SceneTerrainImporter):
+            self.scene.terrain.tile_listeners.append(lambda env_ids: self.obstacles.place(self.env_id_tensor(env_ids)))
         try:
             super().load_managers()
         except (ValueError, KeyError) as error:
@@ -101,7 +123,10 @@ class StripeEnv(ManagerBasedRLEnv):
                 start += width
 
     def _reset_idx(self, env_ids):
-        """Reset as Isaac Lab does (curriculum may move envs to other tiles), then move their obstacle slots."""
+        """Reset as Isaac Lab does, then catch tile changes made other than through the terrain importer.
+
+        Slots of environments that stayed on their tile are not touched, so this costs a comparison per reset.
+        """
         super()._reset_idx(env_ids)
         self.obstacles.place(self.env_id_tensor(env_ids))
 

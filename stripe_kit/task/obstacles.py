@@ -138,12 +138,18 @@ class ObstacleSlots:
             self.tile_obstacles[kind] = torch.as_tensor(nearest.reshape(rows, cols, -1), device=self.device)
             self._poses[kind] = torch.as_tensor(poses, device=self.device)
             self._sizes[kind] = torch.as_tensor(sizes, device=self.device)
+        total = sum(self.slots[kind] for kind in SLOT_KINDS)
+        self.positions = torch.zeros((num_envs, total, 3), device=self.device)
+        """World position of every environment's slot obstacles, shape (num_envs, slots, 3); parked ones far below."""
+        self.radii = torch.zeros((num_envs, total), device=self.device)
+        """Horizontal radius of every environment's slot obstacles [m], shape (num_envs, slots)."""
 
     def place(self, env_ids: torch.Tensor) -> None:
         """Move the slots of those ``env_ids`` whose spawn tile changed onto the obstacles nearest the new tile.
 
-        Environments reset on the tile they were on keep their slots, so most resets write nothing and the solver
-        is told of a model change only when a slot actually moved.
+        Called whenever the terrain moves environments between tiles; environments left on their tile keep their
+        slots, so the solver is told of a model change only when a slot actually moved. The obstacle tensors that
+        MDP terms read are updated here too, so a step reads them without gathering.
         """
         terrain = self._env.scene.terrain
         tiles = torch.stack([terrain.terrain_levels[env_ids], terrain.terrain_types[env_ids]], dim=1)
@@ -153,31 +159,20 @@ class ObstacleSlots:
         env_ids, tiles = env_ids[moved], tiles[moved]
         self._placed_tile[env_ids] = tiles
         levels, types = tiles[:, 0], tiles[:, 1]
+        first = 0
         for kind, ids in self.shape_ids.items():
             obstacle = self.tile_obstacles[kind][levels, types]
+            poses, sizes = self._poses[kind][obstacle], self._sizes[kind][obstacle]
             shapes = ids[env_ids].reshape(-1)
-            self._transforms[shapes] = self._poses[kind][obstacle.reshape(-1)]
-            self._scales[shapes] = self._sizes[kind][obstacle.reshape(-1)]
+            self._transforms[shapes] = poses.reshape(-1, 7)
+            self._scales[shapes] = sizes.reshape(-1, 3)
+            last = first + self.slots[kind]
+            self.positions[env_ids, first:last] = poses[..., :3]
+            self.radii[env_ids, first:last] = sizes[..., 0]
+            first = last
         from newton import ModelFlags
 
         self._manager.add_model_change(ModelFlags.SHAPE_PROPERTIES)
-
-    def obstacle_positions(self) -> torch.Tensor:
-        """World positions of every environment's slot obstacles, shape (num_envs, slots, 3); parked ones far below."""
-        terrain = self._env.scene.terrain
-        parts = []
-        for kind, table in self.tile_obstacles.items():
-            rows = table[terrain.terrain_levels, terrain.terrain_types]
-            parts.append(self._poses[kind][rows][..., :3])
-        return torch.cat(parts, dim=1)
-
-    def obstacle_radii(self) -> torch.Tensor:
-        """Horizontal radius of every environment's slot obstacles [m], shape (num_envs, slots)."""
-        terrain = self._env.scene.terrain
-        parts = []
-        for kind, table in self.tile_obstacles.items():
-            parts.append(self._sizes[kind][table[terrain.terrain_levels, terrain.terrain_types]][..., 0])
-        return torch.cat(parts, dim=1)
 
 
 def _parse_slot_label(label: str, slots_root: str, prim_type: str) -> tuple[int | None, int]:

@@ -16,22 +16,28 @@ class SceneTensors:
         """Ground height grid [m], shape (nx, ny)."""
         self.origin = torch.tensor([terrain.x0, terrain.y0], device=device)
         self.resolution = terrain.resolution
+        nx, ny = self.heights.shape
+        self._flat_heights = self.heights.reshape(-1)
+        self._last_cell = torch.tensor([nx - 2, ny - 2], device=device)
+        self._corners = torch.tensor([0, ny, 1, ny + 1], device=device)
+        """Flat-index offsets of a cell's corners (i, j), (i + 1, j), (i, j + 1), (i + 1, j + 1)."""
+        self._row_stride = torch.tensor([ny, 1], device=device)
         self.tile_difficulty = torch.as_tensor(terrain.tile_difficulty, dtype=torch.float32, device=device)
         """Difficulty of each tile, shape (rows, cols)."""
         self.spawn_points = torch.as_tensor(scene.spawn_points, dtype=torch.float32, device=device)
         """Spawn point of each tile [m], shape (rows, cols, 3)."""
 
     def height_at(self, xy: torch.Tensor) -> torch.Tensor:
-        """Bilinearly interpolated ground height [m] under points ``xy`` of shape (..., 2)."""
+        """Bilinearly interpolated ground height [m] under points ``xy`` of shape (..., 2).
+
+        Runs every step for every robot, so it is written as few tensor ops: one gather of the four cell corners.
+        """
         # a NaN position (a diverged robot) maps to cell 0 and yields NaN, which NaN checks downstream report
         uv = torch.nan_to_num((xy - self.origin) / self.resolution, nan=0.0)
         # clamp the cell index, not the coordinate: float32 cannot hold "just below the last index"
-        last_cell = torch.tensor(self.heights.shape, device=xy.device) - 2
-        ij = torch.minimum(uv.floor().clamp(min=0).long(), last_cell)
+        ij = torch.minimum(uv.floor().clamp(min=0).long(), self._last_cell)
         frac = (uv - ij).clamp(0.0, 1.0)
-        i, j = ij[..., 0], ij[..., 1]
-        fu, fv = frac[..., 0], frac[..., 1]
-        h = self.heights
-        low = h[i, j] * (1 - fu) + h[i + 1, j] * fu
-        high = h[i, j + 1] * (1 - fu) + h[i + 1, j + 1] * fu
-        return torch.where(torch.isfinite(xy).all(dim=-1), low * (1 - fv) + high * fv, torch.nan)
+        corners = self._flat_heights[(ij * self._row_stride).sum(dim=-1, keepdim=True) + self._corners]
+        along_y = torch.lerp(corners[..., 0:2], corners[..., 2:4], frac[..., 1:2])
+        height = torch.lerp(along_y[..., 0], along_y[..., 1], frac[..., 0])
+        return torch.where(torch.isfinite(xy).all(dim=-1), height, torch.nan)

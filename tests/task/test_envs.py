@@ -75,7 +75,7 @@ scene = env.generated_scene
 robot = env.scene["robot"]
 base = robot.data.root_pos_w.torch
 # the obstacle observation is built from the scene's colliders around each env's tile
-slots = env.obstacles.obstacle_positions()
+slots = env.obstacles.positions
 levels, types = env.scene.terrain.terrain_levels, env.scene.terrain.terrain_types
 spawn = torch.as_tensor(scene.spawn_points, dtype=torch.float32)[levels, types]
 trees = torch.as_tensor(scene.colliders.positions[scene.colliders.kind == "capsule"], dtype=torch.float32)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import torch
 from isaaclab.envs.mdp.commands import UniformPose2dCommand, UniformPose2dCommandCfg
 from isaaclab.utils import configclass
+
+from .observations import base_heading
 
 if TYPE_CHECKING:
     from ..env import StripeEnv
@@ -16,9 +19,9 @@ if TYPE_CHECKING:
 class SceneGoalCommand(UniformPose2dCommand):
     """A 2D goal at a set distance from the spawn point, in the direction with the most room around it.
 
-    Several directions are drawn per reset; the one whose goal lies farthest from the environment's obstacles wins,
-    so a goal is never inside a trunk but the robot usually has to go around trees to reach it. The height of the
-    goal follows the generated ground.
+    Several directions within ``bearing_range`` of the robot's heading at reset are drawn; the one whose goal lies
+    farthest from the environment's obstacles wins, so a goal is never inside a trunk but the robot usually has to
+    go around trees to reach it. The height of the goal follows the generated ground.
     """
 
     cfg: SceneGoalCommandCfg
@@ -37,11 +40,13 @@ class SceneGoalCommand(UniformPose2dCommand):
         ids = self._env.env_id_tensor(env_ids)
         count = len(ids)
         origin = self._env.scene.env_origins[ids]
-        angle = torch.rand(count, self.cfg.candidates, device=self.device) * 2 * torch.pi
+        facing = base_heading(self.robot.data.root_quat_w.torch[ids])
+        bearing = torch.empty(count, self.cfg.candidates, device=self.device).uniform_(*self.cfg.bearing_range)
+        angle = torch.atan2(facing[:, 1:], facing[:, :1]) + bearing
         distance = torch.empty(count, self.cfg.candidates, device=self.device).uniform_(*self.cfg.distance_range)
         goals = origin[:, None, :2] + distance[..., None] * torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
-        obstacles = self._env.obstacles.obstacle_positions()[ids][..., :2]
-        radii = self._env.obstacles.obstacle_radii()[ids]
+        obstacles = self._env.obstacles.positions[ids][..., :2]
+        radii = self._env.obstacles.radii[ids]
         room = ((goals[:, :, None, :] - obstacles[:, None, :, :]).norm(dim=-1) - radii[:, None, :]).amin(dim=-1)
         best = room.argmax(dim=1)
         goal = goals[torch.arange(count, device=self.device), best]
@@ -62,6 +67,8 @@ class SceneGoalCommandCfg(UniformPose2dCommandCfg):
     ranges: UniformPose2dCommandCfg.Ranges = UniformPose2dCommandCfg.Ranges(pos_x=(0.0, 0.0), pos_y=(0.0, 0.0), heading=(0.0, 0.0))
     distance_range: tuple[float, float] = (2.5, 3.5)
     """Distance of the goal from the spawn point [m]."""
+    bearing_range: tuple[float, float] = (-math.pi, math.pi)
+    """Directions the goal may lie in, relative to the robot's heading at reset [rad]: narrow it for an easier task."""
     candidates: int = 8
     """Directions drawn per reset; the one with the most room is kept."""
     position_success_threshold: float | None = 0.5

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import functools
+
 import torch
 from isaaclab.managers import SceneEntityCfg
-from isaaclab.utils.math import euler_xyz_from_quat
 
 if TYPE_CHECKING:
     from ..env import StripeEnv
@@ -20,12 +21,12 @@ def nearest_obstacles(env: StripeEnv, count: int = 4, asset_cfg: SceneEntityCfg 
     """
     robot = env.scene[asset_cfg.name]
     base = robot.data.root_pos_w.torch
-    offsets = env.obstacles.obstacle_positions()[..., :2] - base[:, None, :2]
-    clearance = offsets.norm(dim=-1) - env.obstacles.obstacle_radii()
+    offsets = env.obstacles.positions[..., :2] - base[:, None, :2]
+    clearance = offsets.norm(dim=-1) - env.obstacles.radii
     nearest = torch.topk(clearance, count, dim=1, largest=False).indices
     offsets = torch.gather(offsets, 1, nearest[..., None].expand(-1, -1, 2))
-    _, _, yaw = euler_xyz_from_quat(robot.data.root_quat_w.torch)
-    cos, sin = torch.cos(yaw)[:, None], torch.sin(yaw)[:, None]
+    heading = base_heading(robot.data.root_quat_w.torch)
+    cos, sin = heading[:, None, 0], heading[:, None, 1]
     forward = cos * offsets[..., 0] + sin * offsets[..., 1]
     left = -sin * offsets[..., 0] + cos * offsets[..., 1]
     features = torch.stack([forward, left, torch.gather(clearance, 1, nearest)], dim=-1)
@@ -37,3 +38,32 @@ def base_height_above_ground(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEn
     """Height of the robot base above the generated ground under it [m], shape (num_envs, 1)."""
     base = env.scene[asset_cfg.name].data.root_pos_w.torch
     return (base[:, 2] - env.scene_data.height_at(base[:, :2]))[:, None]
+
+
+def heading_to_target(env: StripeEnv, target_pos: tuple[float, float, float],
+                      asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Cosine and sine of the angle from the base's heading to a target given relative to the env origin.
+
+    Two smooth values instead of a wrapped angle, and a fraction of the ops of Isaac Lab's Euler-angle terms.
+    """
+    robot = env.scene[asset_cfg.name]
+    target = env.scene.env_origins[:, :2] + device_constant(tuple(target_pos[:2]), str(env.device))
+    to_target = target - robot.data.root_pos_w.torch[:, :2]
+    direction = to_target / to_target.norm(dim=1, keepdim=True).clamp(min=1e-6)
+    heading = base_heading(robot.data.root_quat_w.torch)
+    cos = (heading * direction).sum(dim=1)
+    sin = heading[:, 0] * direction[:, 1] - heading[:, 1] * direction[:, 0]
+    return torch.stack([cos, sin], dim=1)
+
+
+def base_heading(quat_w: torch.Tensor) -> torch.Tensor:
+    """Unit vector of the base's forward (x) axis projected on the ground, shape (N, 2); quaternions x, y, z, w."""
+    x, y, z, w = quat_w.unbind(-1)
+    forward = torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y + w * z)], dim=-1)
+    return forward / forward.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+
+
+@functools.cache
+def device_constant(values: tuple[float, ...], device: str) -> torch.Tensor:
+    """A constant tensor made once per device, not copied to the device on every step."""
+    return torch.tensor(values, device=device)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import isaaclab.utils.math as math_utils
 import torch
 from isaaclab.managers import SceneEntityCfg
+
+from .observations import base_heading, device_constant
 
 if TYPE_CHECKING:
     from ..env import StripeEnv
@@ -16,8 +17,8 @@ def obstacle_proximity(env: StripeEnv, body_radius: float, margin: float = 0.3,
                        asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
     """Penalty rising from 0 to 1 as the base comes within ``margin`` of touching an obstacle (use a negative weight)."""
     base = env.scene[asset_cfg.name].data.root_pos_w.torch
-    distance = (env.obstacles.obstacle_positions()[..., :2] - base[:, None, :2]).norm(dim=-1)
-    gap = distance - env.obstacles.obstacle_radii() - body_radius
+    distance = (env.obstacles.positions[..., :2] - base[:, None, :2]).norm(dim=-1)
+    gap = distance - env.obstacles.radii - body_radius
     return torch.clamp(1.0 - gap / margin, 0.0, 1.0).amax(dim=1)
 
 
@@ -25,8 +26,8 @@ def progress_along(env: StripeEnv, direction: tuple[float, float] = (1.0, 0.0),
                    asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
     """Base velocity along a world direction [m/s]: rewards walking that way through the scene."""
     velocity = env.scene[asset_cfg.name].data.root_lin_vel_w.torch[:, :2]
-    heading = torch.tensor(direction, device=env.device, dtype=velocity.dtype)
-    return velocity @ (heading / heading.norm())
+    norm = (direction[0] ** 2 + direction[1] ** 2) ** 0.5
+    return velocity @ device_constant((direction[0] / norm, direction[1] / norm), str(env.device))
 
 
 def velocity_toward_goal(env: StripeEnv, command_name: str = "goal",
@@ -49,7 +50,5 @@ def heading_to_goal(env: StripeEnv, command_name: str = "goal", threshold: float
     robot = env.scene[asset_cfg.name]
     to_goal = env.command_manager.get_term(command_name).pos_command_w[:, :2] - robot.data.root_pos_w.torch[:, :2]
     direction = to_goal / to_goal.norm(dim=1, keepdim=True).clamp(min=1e-6)
-    forward = math_utils.quat_apply(robot.data.root_quat_w.torch, torch.tensor([1.0, 0.0, 0.0], device=env.device).expand(env.num_envs, 3))
-    forward = forward[:, :2] / forward[:, :2].norm(dim=1, keepdim=True).clamp(min=1e-6)
-    alignment = (forward * direction).sum(dim=1)
+    alignment = (base_heading(robot.data.root_quat_w.torch) * direction).sum(dim=1)
     return torch.where(alignment > threshold, torch.ones_like(alignment), alignment / threshold)

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 def obstacle_collision(env: StripeEnv, body_radius: float, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
     """Terminate when the base (a disc of ``body_radius``) touches an obstacle."""
     base = env.scene[asset_cfg.name].data.root_pos_w.torch
-    distance = (env.obstacles.obstacle_positions()[..., :2] - base[:, None, :2]).norm(dim=-1)
-    return (distance < env.obstacles.obstacle_radii() + body_radius).any(dim=1)
+    distance = (env.obstacles.positions[..., :2] - base[:, None, :2]).norm(dim=-1)
+    return (distance < env.obstacles.radii + body_radius).any(dim=1)
 
 
 def base_below_ground_height(env: StripeEnv, minimum_height: float,

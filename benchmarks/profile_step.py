@@ -1,0 +1,124 @@
+"""Where an env step's time goes: the torch profiler around ``env.step``, per manager and per op.
+
+Run as ``python -m benchmarks.profile_step --variant forest --num-envs 64 --device cpu``. Each manager's compute
+and the physics step are wrapped in ``torch.profiler.record_function`` ranges, so the table shows their share of the
+step; ``ops_per_step`` counts the torch operators a step dispatches (on CUDA, about the kernel launches whose
+CPU-side cost bounds a small env's step rate). Prints one JSON line prefixed ``RESULT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+
+import torch
+from torch.profiler import ProfilerActivity, profile, record_function
+
+from .env_steps import VARIANTS, _random_actions, _sync, build
+
+RANGES = {
+    "physics": ("sim", "step"),
+    "actions": ("action_manager", "process_action"),
+    "terminations": ("termination_manager", "compute"),
+    "rewards": ("reward_manager", "compute"),
+    "resets": (None, "_reset_idx"),
+    "commands": ("command_manager", "compute"),
+    "observations": ("observation_manager", "compute"),
+}
+"""Profiled ranges: name -> (attribute of the env holding the method, or None for the env itself; method)."""
+
+
+def _ranged(name: str, method: Callable) -> Callable:
+    def wrapper(*args, **kwargs):
+        with record_function(name):
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def instrument(env) -> None:
+    """Wrap the physics step, each manager and each manager term in profiler ranges.
+
+    The wrappers are instance attributes and term-config fields of this env only; the classes stay as they are.
+    """
+    for name, (owner, method) in RANGES.items():
+        target = env if owner is None else getattr(env, owner, None)
+        if target is not None and hasattr(target, method):
+            setattr(target, method, _ranged(name, getattr(target, method)))
+    for manager in ("observation_manager", "reward_manager", "termination_manager"):
+        for term_cfgs in _term_cfg_lists(getattr(env, manager, None)):
+            for names, cfg in term_cfgs:
+                if not hasattr(cfg.func, "_profiled"):
+                    cfg.func = _ranged(f"{manager.split('_')[0]}.{names}", cfg.func)
+                    cfg.func._profiled = True
+
+
+def _term_cfg_lists(manager) -> list[list[tuple[str, object]]]:
+    """(term name, term cfg) lists of a manager, one per observation group."""
+    if manager is None:
+        return []
+    if hasattr(manager, "_group_obs_term_cfgs"):
+        return [list(zip(manager._group_obs_term_names[group], cfgs)) for group, cfgs in manager._group_obs_term_cfgs.items()]
+    return [list(zip(manager._term_names, manager._term_cfgs))]
+
+
+def _range_of(event) -> str:
+    """The innermost profiled range an op ran in (``other`` outside all of them)."""
+    parent = event.cpu_parent
+    while parent is not None:
+        if parent.name in RANGES or "." in parent.name and parent.name.split(".")[0] in ("observation", "reward", "termination"):
+            return parent.name
+        parent = parent.cpu_parent
+    return "other"
+
+
+def profile_steps(variant: str, num_envs: int, device: str, steps: int) -> dict:
+    """Profile ``steps`` env steps after a warm-up; per-range time per step and op counts."""
+    env, _ = build(variant, num_envs, device)
+    instrument(env)
+    for _ in range(20):
+        env.step(_random_actions(env))
+    _sync(device)
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.startswith("cuda") else [])
+    with profile(activities=activities) as prof:
+        for _ in range(steps):
+            with record_function("env_step"):
+                env.step(_random_actions(env))
+        _sync(device)
+    events = prof.key_averages()
+    ranges = {e.key: e.cpu_time_total / steps / 1000 for e in events
+              if e.key in RANGES or e.key == "env_step" or e.key.split(".")[0] in ("observation", "reward", "termination")}
+    ops = [e for e in events if e.key.startswith("aten::")]
+    ops_by_range: dict[str, float] = {}
+    for event in prof.events():
+        if event.name.startswith("aten::") and not (event.cpu_parent and event.cpu_parent.name.startswith("aten::")):
+            key = _range_of(event)
+            ops_by_range[key] = ops_by_range.get(key, 0) + 1 / steps
+    top = sorted(ops, key=lambda e: e.self_cpu_time_total, reverse=True)[:15]
+    result = {
+        "variant": variant,
+        "num_envs": num_envs,
+        "device": device,
+        "ms_per_step": ranges,
+        "ops_per_step": sum(e.count for e in ops) / steps,
+        "top_level_ops_per_step": dict(sorted(ops_by_range.items(), key=lambda item: -item[1])),
+        "top_ops": [{"op": e.key, "calls_per_step": e.count / steps, "self_ms_per_step": e.self_cpu_time_total / steps / 1000}
+                    for e in top],
+    }
+    env.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", choices=VARIANTS, required=True)
+    parser.add_argument("--num-envs", type=int, default=64)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--steps", type=int, default=50)
+    args = parser.parse_args()
+    print("RESULT " + json.dumps(profile_steps(args.variant, args.num_envs, args.device, args.steps)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
