@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from isaaclab.managers import CurriculumTermCfg as CurrTerm
 from isaaclab.managers import EventTermCfg as EventTerm
 from isaaclab.managers import ObservationGroupCfg as ObsGroup
@@ -101,10 +103,18 @@ class ForestCurriculumCfg:
 
 
 @configclass
-class GoalCommandsCfg:
-    """A goal 2.5 to 3.5 m from the spawn point, in the direction with the most room."""
+class GoalEventsCfg(AntEventsCfg):
+    """Reset the Ant at its tile's spawn point facing any direction, with jittered joints."""
 
-    goal = mdp.SceneGoalCommandCfg()
+    def __post_init__(self):
+        self.reset_base.params["pose_range"] = {"yaw": (-math.pi, math.pi)}
+
+
+@configclass
+class GoalCommandsCfg:
+    """A goal 2 to 3 m from the spawn point, within 60 degrees of where the Ant faces, in the direction with most room."""
+
+    goal = mdp.SceneGoalCommandCfg(distance_range=(2.0, 3.0), bearing_range=(-math.pi / 3, math.pi / 3))
 
 
 @configclass
@@ -164,11 +174,11 @@ FOREST_GOAL_ANT = TrainingSpec(
     observations=GoalObservationsCfg(),
     rewards=GoalRewardsCfg(),
     terminations=GoalTerminationsCfg(),
-    events=AntEventsCfg(),
+    events=GoalEventsCfg(),
     commands=GoalCommandsCfg(),
     curriculum=ForestCurriculumCfg(),
     sim=SimSettings(episode_length_s=10.0),
-    description="Ant reaches a goal 3 m across its tile, around the trees.",
+    description="Ant reaches a goal 2 to 3 m ahead across its tile, around the trees.",
 )
 
 FOREST_WALK_ANT.register("Stripe-Forest-Walk-Ant")
