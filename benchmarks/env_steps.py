@@ -36,7 +36,7 @@ def _dense_forest_scene():
 
     return ForestSceneSpec(
         terrain=NoiseTerrainSpec(style="hills", tile_size=(16.0, 16.0), num_rows=16, num_cols=16, amplitude_range=(0.05, 0.4)),
-        assets=[TreeSpec(density_range=(0.25, 0.35), min_spacing=1.4), RockSpec(density_range=(0.03, 0.05)), LogSpec()],
+        assets=[TreeSpec(density_range=(0.3, 0.35), min_spacing=1.2, patchiness=0.0), RockSpec(density_range=(0.07, 0.08), patchiness=0.0), LogSpec()],
     )
 
 
@@ -72,6 +72,8 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1):
             phases["objects"] = scene.num_objects
             phases["colliders"] = len(scene.colliders)
             phases["tiles"] = int(scene.spawn_points.shape[0] * scene.spawn_points.shape[1])
+            per_tile = _obstacles_per_tile(scene)
+            phases["obstacles_per_tile"] = {"min": int(per_tile.min()), "mean": float(per_tile.mean())}
             return scene
 
         type(walk.scene).generate = timed_generate
@@ -117,6 +119,15 @@ def _isaac_ant_cfg(variant: str, walk, num_envs: int, device: str, seed: int, ph
         terrain_generator=SceneTerrainGeneratorCfg(terrain_key="isaac-ant", seed=seed, **spec.generator_fields()),
     )
     return cfg
+
+
+def _obstacles_per_tile(scene):
+    """Colliders on each tile of a generated scene, shape (rows, cols)."""
+    import numpy as np
+
+    counts = np.zeros((scene.terrain.num_rows, scene.terrain.num_cols), dtype=int)
+    np.add.at(counts, scene.terrain.tile_of(scene.colliders.positions[:, :2]), 1)
+    return counts
 
 
 def _random_actions(env) -> torch.Tensor:

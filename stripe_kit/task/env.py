@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING
 
+import numpy as np
 import torch
+import trimesh
 from isaaclab.assets import AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
 from isaaclab.scene import InteractiveSceneCfg
 from isaaclab.terrains import TerrainImporter, TerrainImporterCfg
+from isaaclab.terrains.utils import create_prim_from_mesh
 from isaaclab.utils import configclass
 
 from ..errors import SpecError
@@ -30,16 +33,51 @@ OBSTACLES_PRIM = "Obstacles"
 
 
 class SceneTerrainImporter(TerrainImporter):
-    """Isaac Lab's terrain importer that tells listeners when environments move to other tiles.
+    """Isaac Lab's terrain importer, with the ground in blocks and listeners for environments that change tiles.
 
-    Curriculum terms move environments with ``update_env_origins`` at reset, before the reset events and commands
-    run; the obstacle slots listen, so everything later in the reset already sees the new tile's obstacles.
+    - **Blocks.** A terrain wider than :attr:`HEIGHTFIELD_BLOCK` is imported as a grid of meshes, each tagged for
+      its own Newton height field. MuJoCo-Warp collides a height field in the field's own frame in float32; robots
+      over 100 m from the centre of one large field were flung off at reset (measured on a 256 m terrain, CPU and
+      GPU alike), while blocks keep every robot within a few tens of metres of its field's centre.
+    - **Listeners.** Curriculum terms move environments with ``update_env_origins`` at reset, before the reset
+      events and commands run; the obstacle slots listen, so everything later in the reset sees the new tile.
     """
 
+    HEIGHTFIELD_BLOCK = 64.0
+    """Largest side of one ground block [m]."""
+
     def __init__(self, cfg: TerrainImporterCfg):
-        super().__init__(cfg)
+        self._blocks: list[str] = []
         self.tile_listeners: list[Callable[[torch.Tensor], None]] = []
         """Called with the environment ids whenever ``update_env_origins`` may have moved them."""
+        super().__init__(cfg)
+
+    def import_mesh(self, name: str, mesh: trimesh.Trimesh):
+        """Import the mesh as Isaac Lab does, or as blocks of at most :attr:`HEIGHTFIELD_BLOCK` per side.
+
+        Blocks split at grid lines of the mesh's bounds, and every triangle goes whole to the block holding its
+        centre, so the blocks tile the ground without gaps.
+        """
+        low, high = mesh.bounds[0, :2], mesh.bounds[1, :2]
+        counts = np.ceil((high - low) / self.HEIGHTFIELD_BLOCK).astype(int)
+        if name != "terrain" or counts.max() <= 1:
+            super().import_mesh(name, mesh)
+            return
+        prim_path = f"{self.cfg.prim_path}/{name}"
+        self.terrain_prim_paths.append(prim_path)
+        block = np.floor((mesh.triangles_center[:, :2] - low) / (high - low) * counts).astype(int)
+        block = np.minimum(block, counts - 1)
+        for i, j in np.ndindex(*counts):
+            faces = np.flatnonzero((block[:, 0] == i) & (block[:, 1] == j))
+            if faces.size:
+                self._blocks.append(f"{prim_path}/block_{i}_{j}")
+                create_prim_from_mesh(self._blocks[-1], mesh.submesh([faces], append=True),
+                                      visual_material=self.cfg.visual_material, physics_material=self.cfg.physics_material)
+
+    def _tag_heightfield_collider(self, prim_path: str, horizontal_scale: float):
+        """Tag each ground block for its own height field (or the whole terrain when it is one block)."""
+        for path in self._blocks or [prim_path]:
+            super()._tag_heightfield_collider(path, horizontal_scale)
 
     def update_env_origins(self, env_ids: torch.Tensor, move_up: torch.Tensor, move_down: torch.Tensor):
         """Move environments between tile rows as Isaac Lab does, then notify the listeners."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from support import run_python
@@ -84,12 +86,16 @@ nearest_slot = (slots[..., :2] - spawn[:, None, :2]).norm(dim=-1).min(dim=1).val
 height = mdp.base_height_above_ground(env)[:, 0]
 ground = torch.as_tensor(scene.terrain.height_at(base[:, :2].numpy()), dtype=torch.float32)
 goal = env.command_manager.get_term("goal").pos_command_w
+heading = mdp.base_heading(robot.data.root_quat_w.torch)
+to_goal = goal[:, :2] - spawn[:, :2]
+bearing = torch.atan2(heading[:, 0] * to_goal[:, 1] - heading[:, 1] * to_goal[:, 0], (heading * to_goal).sum(dim=1))
 print("RESULT " + json.dumps({
     "objects": scene.num_objects,
     "slot_matches_scene": torch.allclose(nearest_tree, nearest_slot, atol=1e-4),
     "height_error": float((height - (base[:, 2] - ground)).abs().max()),
     "spawn_error": float((env.scene.env_origins[:, :2] - spawn[:, :2]).abs().max()),
-    "goal_distance": (goal[:, :2] - spawn[:, :2]).norm(dim=1).tolist(),
+    "goal_distance": to_goal.norm(dim=1).tolist(),
+    "goal_bearing": bearing.abs().tolist(),
     "difficulty_rises": bool(np.all(np.diff(scene.terrain.tile_difficulty[:, 0]) > 0)),
 }))
 """
@@ -98,8 +104,40 @@ print("RESULT " + json.dumps({
     assert result["slot_matches_scene"]
     assert result["height_error"] < 1e-3
     assert result["spawn_error"] < 1e-4
-    assert all(2.4 < d < 3.6 for d in result["goal_distance"])
+    assert all(1.99 < d < 3.01 for d in result["goal_distance"])
+    assert all(b < math.pi / 3 + 1e-3 for b in result["goal_bearing"])  # ahead of the Ant, within 60 degrees
     assert result["difficulty_rises"]
+
+
+def test_robots_stand_anywhere_on_a_256_m_terrain():
+    """Robots far from the terrain's centre stand still at reset (one 256 m height field flung half of them off)."""
+    result = run_python(
+        """
+        import json, torch, gymnasium as gym
+        from stripe_kit.scene import NoiseTerrainSpec, SceneSpec
+        from stripe_kit.task import REGISTERED
+        from stripe_kit.train.tasks import load_tasks
+        from isaaclab.sim.utils import get_current_stage
+
+        load_tasks()
+        terrain = NoiseTerrainSpec(style="hills", tile_size=(16.0, 16.0), num_rows=16, num_cols=16, amplitude_range=(0.05, 0.4))
+        spec = REGISTERED["Stripe-Forest-Walk-Ant"].replace(scene=SceneSpec(terrain=terrain, assets=[]))
+        spec.register("Test-LargeTerrain")
+        env = gym.make("Test-LargeTerrain", cfg=spec.env_cfg(num_envs=16, device="cpu")).unwrapped
+        env.reset()
+        robot = env.scene["robot"]
+        speed = 0.0
+        for _ in range(20):
+            env.step(torch.zeros(env.num_envs, env.action_manager.total_action_dim))
+            speed = max(speed, float(torch.nan_to_num(robot.data.root_lin_vel_w.torch.norm(dim=1), nan=1e9).max()))
+        blocks = len(get_current_stage().GetPrimAtPath("/World/ground/terrain").GetChildren())
+        far = float(robot.data.root_pos_w.torch[:, :2].norm(dim=1).max())
+        print("RESULT " + json.dumps({"speed": speed, "blocks": blocks, "far": far}))
+        """
+    )
+    assert result["far"] > 120  # robots near the terrain's edge, where one large field failed
+    assert result["blocks"] == 16  # 4 x 4 blocks of 64 m
+    assert result["speed"] < 20.0, result  # a dropped Ant lands at a few m/s; a flung one left at over 100
 
 
 def test_robot_driven_into_a_tree_stops():
