@@ -32,6 +32,7 @@ def _sync(device: str) -> None:
 
 def _dense_forest_scene():
     from stripe_forest.scenes import ForestSceneSpec
+
     from stripe_kit.scene import LogSpec, NoiseTerrainSpec, RockSpec, TreeSpec
 
     return ForestSceneSpec(

@@ -12,7 +12,6 @@ import argparse
 import json
 from collections.abc import Callable
 
-import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 
 from .env_steps import VARIANTS, _random_actions, _sync, build

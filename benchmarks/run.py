@@ -1,9 +1,10 @@
 """Run every benchmark this machine can, with baselines in the same run: ``python -m benchmarks.run``.
 
 On a CUDA machine: env-steps/s, GPU memory and creation phases of the forest walk task, the same task without
-obstacles and Isaac Lab's own ``Isaac-Ant-Direct`` on the same terrain, at 256, 1024, 4096 and 16384 envs; env
-creation on a dense forest (256 tiles, >= 50 obstacles each) at 4096 envs; rl_games training frames/s for the
-forest and the obstacle-free task at 4096 envs. On CPU a reduced set (16 and 64 envs, training at 64 envs, and the
+obstacles and Isaac Lab's own ``Isaac-Ant-Direct`` and manager-based ``Isaac-Ant`` on the same terrain, at 256,
+1024, 4096 and 16384 envs; torch ops per step of each (the profile); env creation on a dense forest (256 tiles of
+16 m, about 60 obstacles each) at 4096 envs; rl_games training frames/s for the forest and the obstacle-free task at
+4096 envs. On CPU a reduced set (16 and 64 envs, the dense forest at 64 envs, training at 64 envs, and the
 scene-generation benchmark). Each measurement runs in its own process (one simulation per process).
 
 Writes ``benchmarks/results/<machine>-<date>.json`` and ``.md`` (a short table), atomically.
@@ -27,7 +28,7 @@ import torch
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy")
-VARIANTS = ("forest", "no_obstacles", "ant_direct")
+VARIANTS = ("forest", "no_obstacles", "ant_direct", "ant_manager")
 
 
 def machine() -> dict:
@@ -59,6 +60,16 @@ def env_steps(device: str, sizes: list[int], steps: int) -> list[dict]:
             print(f"env steps: {variant} at {num_envs} envs", flush=True)
             results.append(_child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
                                    "--device", device, "--steps", str(steps)], timeout=900))
+    return results
+
+
+def profiles(device: str, num_envs: int) -> list[dict]:
+    """Torch ops and time per step of the forest and Isaac Lab's two Ants (``benchmarks.profile_step``)."""
+    results = []
+    for variant in ("forest", "ant_manager", "ant_direct"):
+        print(f"profile: {variant} at {num_envs} envs", flush=True)
+        results.append(_child(["benchmarks.profile_step", "--variant", variant, "--num-envs", str(num_envs),
+                               "--device", device], timeout=900))
     return results
 
 
@@ -98,8 +109,8 @@ def ratios(steps: list[dict]) -> list[dict]:
         if result and "env_steps_per_s" in result:
             by_size.setdefault(result["num_envs"], {})[result["variant"]] = result["env_steps_per_s"]["median"]
     return [
-        {"num_envs": n, "forest_vs_ant_direct": v["forest"] / v["ant_direct"], "forest_vs_no_obstacles": v["forest"] / v["no_obstacles"]}
-        for n, v in sorted(by_size.items()) if {"forest", "ant_direct", "no_obstacles"} <= set(v)
+        {"num_envs": n, **{f"forest_vs_{name}": v["forest"] / v[name] for name in VARIANTS[1:] if name in v}}
+        for n, v in sorted(by_size.items()) if "forest" in v
     ]
 
 
@@ -112,8 +123,16 @@ def markdown(report: dict) -> str:
             s = r["env_steps_per_s"]
             lines.append(f"| {r['variant']} | {r['num_envs']} | {s['min']:,.0f} / {s['median']:,.0f} / {s['max']:,.0f} | "
                          f"{r['creation_s']['total_creation']:.1f} | {r.get('gpu_peak_memory_gib', 0):.2f} |")
-    lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / no obstacles |", "|---|---|---|"]
-    lines += [f"| {r['num_envs']} | {r['forest_vs_ant_direct']:.2f} | {r['forest_vs_no_obstacles']:.2f} |" for r in report["ratios"]]
+    lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / Isaac-Ant (manager-based) | forest / no obstacles |",
+              "|---|---|---|---|"]
+    lines += [f"| {r['num_envs']} | {r.get('forest_vs_ant_direct', float('nan')):.2f} | {r.get('forest_vs_ant_manager', float('nan')):.2f} | "
+              f"{r.get('forest_vs_no_obstacles', float('nan')):.2f} |" for r in report["ratios"]]
+    if report.get("profiles"):
+        lines += ["", "| profile | envs | torch ops per step | ms per step (physics) |", "|---|---|---|---|"]
+        for r in report["profiles"]:
+            if r and "ops_per_step" in r:
+                ms = r["ms_per_step"]
+                lines.append(f"| {r['variant']} | {r['num_envs']} | {r['ops_per_step']:.0f} | {ms['env_step']:.2f} ({ms.get('physics', 0):.2f}) |")
     lines += ["", "| training | envs | frames/s min / median / max |", "|---|---|---|"]
     for r in report["training"]:
         if "frames_per_s" in r:
@@ -123,7 +142,9 @@ def markdown(report: dict) -> str:
         d = report["dense_forest_creation"]
         if "creation_s" in d:
             c = d["creation_s"]
-            lines += ["", f"Dense forest: {c['tiles']} tiles, {c['colliders']} colliders ({c['colliders'] / c['tiles']:.0f} per tile), "
+            per_tile = c.get("obstacles_per_tile", {"min": c["colliders"] / c["tiles"]})
+            lines += ["", f"Dense forest: {c['tiles']} tiles, {c['colliders']} colliders ({c['colliders'] / c['tiles']:.0f} per tile, "
+                      f"at least {per_tile['min']:.0f}), "
                       f"{d['num_envs']} envs: creation {c['total_creation']:.1f} s (scene generation {c['scene_generation']:.1f} s, "
                       f"stage {c['stage_authoring']:.1f} s, physics model {c['physics_model_build']:.1f} s, first step {c['first_step']:.1f} s)"]
     return "\n".join(lines) + "\n"
@@ -133,7 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda:0" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--sizes", type=int, nargs="*", help="env counts (default: 256 1024 4096 16384 on CUDA, 16 64 on CPU)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["steps", "dense", "training", "scene"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["steps", "profile", "dense", "training", "scene"])
     parser.add_argument("--append", action="store_true", help="add to today's results file instead of replacing it")
     args = parser.parse_args()
     gpu = args.device.startswith("cuda")
@@ -145,20 +166,23 @@ def main() -> None:
         "packages": {name: importlib.metadata.version(name) for name in PACKAGES},
         "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.run", *sys.argv[1:]]),
         "env_steps": [] if "steps" in args.skip else env_steps(args.device, sizes, steps=200 if gpu else 50),
+        "profiles": [] if "profile" in args.skip else profiles(args.device, 4096 if gpu else 64),
         "training": [] if "training" in args.skip else training(args.device, 4096 if gpu else 64, 20 if gpu else 8),
     }
     stem = RESULTS / f"{report['machine']['host']}-{'gpu' if gpu else 'cpu'}-{date}"
     if args.append and stem.with_suffix(".json").exists():
         earlier = json.loads(stem.with_suffix(".json").read_text())
-        for key in ("env_steps", "training"):
+        for key in ("env_steps", "profiles", "training"):
             report[key] = earlier.get(key, []) + report[key]
         report["command"] = f"{earlier['command']}; {report['command']}"
         report.setdefault("dense_forest_creation", earlier.get("dense_forest_creation"))
     report["ratios"] = ratios(report["env_steps"])
-    if gpu and "dense" not in args.skip:
-        print("env creation: dense forest at 4096 envs", flush=True)
-        report["dense_forest_creation"] = _child(["benchmarks.env_steps", "--variant", "dense_forest", "--num-envs", "4096",
-                                                  "--device", args.device, "--steps", "20", "--repeats", "1"], timeout=900)
+    if "dense" not in args.skip:
+        dense_envs = 4096 if gpu else 64
+        print(f"env creation: dense forest at {dense_envs} envs", flush=True)
+        report["dense_forest_creation"] = _child(["benchmarks.env_steps", "--variant", "dense_forest", "--num-envs",
+                                                  str(dense_envs), "--device", args.device, "--steps", "20", "--repeats", "1"],
+                                                 timeout=900)
     if "scene" not in args.skip and not gpu:
         out = Path(tempfile.mkdtemp()) / "scene.json"
         subprocess.run([sys.executable, "-m", "benchmarks.scene_generation", "--quick", "--out", str(out)], check=False)

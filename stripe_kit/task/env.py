@@ -47,7 +47,7 @@ class SceneTerrainImporter(TerrainImporter):
     """Largest side of one ground block [m]."""
 
     def __init__(self, cfg: TerrainImporterCfg):
-        self._blocks: list[str] = []
+        self._blocks: list[str] = []  # prim paths of the ground blocks, filled by import_mesh during __init__
         self.tile_listeners: list[Callable[[torch.Tensor], None]] = []
         """Called with the environment ids whenever ``update_env_origins`` may have moved them."""
         super().__init__(cfg)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import pytest
-
 from support import run_python
 
 TASKS = ["Stripe-Forest-Walk-Ant", "Stripe-Forest-Goal-Ant"]
