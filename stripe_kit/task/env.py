@@ -114,6 +114,13 @@ class StripeEnv(ManagerBasedRLEnv):
     cfg: StripeEnvCfg
 
     def __init__(self, cfg: StripeEnvCfg, render_mode: str | None = None, **kwargs):
+        from isaaclab_newton.physics import NewtonCfg
+
+        if not isinstance(cfg.sim.physics, NewtonCfg):
+            # fail here, in one line, rather than deep in the slots once the simulation is up
+            raise SpecError("sim.physics", type(cfg.sim.physics).__name__,
+                            "NewtonCfg (physics='newton'): the obstacle slots move through Newton's model; "
+                            "a PhysX path for them is not built yet")
         seed = cfg.seed if cfg.seed is not None else cfg.scene_spec.seed
         self.generated_scene: GeneratedScene = cfg.scene_spec.generate(seed)
         """The scene this env runs in: terrain, instances, colliders, spawn points and any extra data."""

@@ -102,3 +102,23 @@ def test_bad_terms_fail_at_env_build_naming_the_term(term, expected):
     errors = [line for line in proc.stdout.splitlines() if line.startswith("ERROR ")]
     assert len(errors) == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert errors[0].startswith("ERROR " + expected), errors[0]
+
+
+def test_physx_backend_is_refused_in_one_line_before_the_simulation_starts():
+    code = """
+import gymnasium as gym
+from stripe_kit.errors import SpecError
+from stripe_kit.task import REGISTERED
+from stripe_kit.train.tasks import load_tasks
+load_tasks()
+spec = REGISTERED["Stripe-Forest-Walk-Ant"]
+spec.replace(sim=spec.sim.replace(physics="physx")).register("Stripe-Test-Physx")
+try:
+    gym.make("Stripe-Test-Physx", cfg=REGISTERED["Stripe-Test-Physx"].env_cfg(num_envs=2, device="cpu"))
+except SpecError as error:
+    print("ERROR " + str(error))
+"""
+    proc = run_cli(sys.executable, "-c", code)
+    errors = [line for line in proc.stdout.splitlines() if line.startswith("ERROR ")]
+    assert errors == ["ERROR sim.physics: got 'PhysxCfg'; expected NewtonCfg (physics='newton'): the obstacle slots "
+                      "move through Newton's model; a PhysX path for them is not built yet"], proc.stdout[-2000:] + proc.stderr[-3000:]
