@@ -28,12 +28,19 @@ RANGES = {
 """Profiled ranges: name -> (attribute of the env holding the method, or None for the env itself; method)."""
 
 
-def _ranged(name: str, method: Callable) -> Callable:
-    def wrapper(*args, **kwargs):
-        with record_function(name):
-            return method(*args, **kwargs)
+class Ranged:
+    """A callable run inside a profiler range; other attributes (a class term's ``reset``) pass through."""
 
-    return wrapper
+    def __init__(self, name: str, func: Callable):
+        self.name = name
+        self.func = func
+
+    def __call__(self, *args, **kwargs):
+        with record_function(self.name):
+            return self.func(*args, **kwargs)
+
+    def __getattr__(self, attr: str):
+        return getattr(self.func, attr)
 
 
 def instrument(env) -> None:
@@ -44,13 +51,12 @@ def instrument(env) -> None:
     for name, (owner, method) in RANGES.items():
         target = env if owner is None else getattr(env, owner, None)
         if target is not None and hasattr(target, method):
-            setattr(target, method, _ranged(name, getattr(target, method)))
+            setattr(target, method, Ranged(name, getattr(target, method)))
     for manager in ("observation_manager", "reward_manager", "termination_manager"):
         for term_cfgs in _term_cfg_lists(getattr(env, manager, None)):
-            for names, cfg in term_cfgs:
-                if not hasattr(cfg.func, "_profiled"):
-                    cfg.func = _ranged(f"{manager.split('_')[0]}.{names}", cfg.func)
-                    cfg.func._profiled = True
+            for name, cfg in term_cfgs:
+                if not isinstance(cfg.func, Ranged):
+                    cfg.func = Ranged(f"{manager.split('_')[0]}.{name}", cfg.func)
 
 
 def _term_cfg_lists(manager) -> list[list[tuple[str, object]]]:
@@ -58,15 +64,24 @@ def _term_cfg_lists(manager) -> list[list[tuple[str, object]]]:
     if manager is None:
         return []
     if hasattr(manager, "_group_obs_term_cfgs"):
-        return [list(zip(manager._group_obs_term_names[group], cfgs)) for group, cfgs in manager._group_obs_term_cfgs.items()]
+        names = manager._group_obs_term_names
+        return [list(zip(names[group], cfgs)) for group, cfgs in manager._group_obs_term_cfgs.items()]
     return [list(zip(manager._term_names, manager._term_cfgs))]
+
+
+TERM_RANGES = ("observation", "reward", "termination")
+"""Prefixes of the per-term ranges (``reward.alive``...)."""
+
+
+def _is_range(name: str) -> bool:
+    return name in RANGES or name == "env_step" or name.split(".")[0] in TERM_RANGES
 
 
 def _range_of(event) -> str:
     """The innermost profiled range an op ran in (``other`` outside all of them)."""
     parent = event.cpu_parent
     while parent is not None:
-        if parent.name in RANGES or "." in parent.name and parent.name.split(".")[0] in ("observation", "reward", "termination"):
+        if parent.name != "env_step" and _is_range(parent.name):
             return parent.name
         parent = parent.cpu_parent
     return "other"
@@ -86,8 +101,7 @@ def profile_steps(variant: str, num_envs: int, device: str, steps: int) -> dict:
                 env.step(_random_actions(env))
         _sync(device)
     events = prof.key_averages()
-    ranges = {e.key: e.cpu_time_total / steps / 1000 for e in events
-              if e.key in RANGES or e.key == "env_step" or e.key.split(".")[0] in ("observation", "reward", "termination")}
+    ranges = {e.key: e.cpu_time_total / steps / 1000 for e in events if _is_range(e.key)}
     ops = [e for e in events if e.key.startswith("aten::")]
     ops_by_range: dict[str, float] = {}
     for event in prof.events():
@@ -102,8 +116,10 @@ def profile_steps(variant: str, num_envs: int, device: str, steps: int) -> dict:
         "ms_per_step": ranges,
         "ops_per_step": sum(e.count for e in ops) / steps,
         "top_level_ops_per_step": dict(sorted(ops_by_range.items(), key=lambda item: -item[1])),
-        "top_ops": [{"op": e.key, "calls_per_step": e.count / steps, "self_ms_per_step": e.self_cpu_time_total / steps / 1000}
-                    for e in top],
+        "top_ops": [
+            {"op": e.key, "calls_per_step": e.count / steps, "self_ms_per_step": e.self_cpu_time_total / steps / 1000}
+            for e in top
+        ],
     }
     env.close()
     return result

@@ -112,7 +112,7 @@ class GoalEventsCfg(AntEventsCfg):
 
 @configclass
 class GoalCommandsCfg:
-    """A goal 2 to 3 m from the spawn point, within 60 degrees of where the Ant faces, in the direction with most room."""
+    """A goal 2 to 3 m away, within 60 degrees of where the Ant faces, in the direction with the most room."""
 
     goal = mdp.SceneGoalCommandCfg(distance_range=(2.0, 3.0), bearing_range=(-math.pi / 3, math.pi / 3))
 

@@ -72,7 +72,8 @@ class SceneTerrainImporter(TerrainImporter):
             if faces.size:
                 self._blocks.append(f"{prim_path}/block_{i}_{j}")
                 create_prim_from_mesh(self._blocks[-1], mesh.submesh([faces], append=True),
-                                      visual_material=self.cfg.visual_material, physics_material=self.cfg.physics_material)
+                                      visual_material=self.cfg.visual_material,
+                                      physics_material=self.cfg.physics_material)
 
     def _tag_heightfield_collider(self, prim_path: str, horizontal_scale: float):
         """Tag each ground block for its own height field (or the whole terrain when it is one block)."""

@@ -120,5 +120,6 @@ except SpecError as error:
 """
     proc = run_cli(sys.executable, "-c", code)
     errors = [line for line in proc.stdout.splitlines() if line.startswith("ERROR ")]
-    assert errors == ["ERROR sim.physics: got 'PhysxCfg'; expected NewtonCfg (physics='newton'): the obstacle slots "
-                      "move through Newton's model; a PhysX path for them is not built yet"], proc.stdout[-2000:] + proc.stderr[-3000:]
+    expected = ("ERROR sim.physics: got 'PhysxCfg'; expected NewtonCfg (physics='newton'): the obstacle slots move "
+                "through Newton's model; a PhysX path for them is not built yet")
+    assert errors == [expected], proc.stdout[-2000:] + proc.stderr[-3000:]

@@ -119,7 +119,8 @@ def test_robots_stand_anywhere_on_a_256_m_terrain():
         from isaaclab.sim.utils import get_current_stage
 
         load_tasks()
-        terrain = NoiseTerrainSpec(style="hills", tile_size=(16.0, 16.0), num_rows=16, num_cols=16, amplitude_range=(0.05, 0.4))
+        terrain = NoiseTerrainSpec(style="hills", tile_size=(16.0, 16.0), num_rows=16, num_cols=16,
+                                   amplitude_range=(0.05, 0.4))
         spec = REGISTERED["Stripe-Forest-Walk-Ant"].replace(scene=SceneSpec(terrain=terrain, assets=[]))
         spec.register("Test-LargeTerrain")
         env = gym.make("Test-LargeTerrain", cfg=spec.env_cfg(num_envs=16, device="cpu")).unwrapped
