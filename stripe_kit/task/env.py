@@ -55,8 +55,8 @@ class SceneTerrainImporter(TerrainImporter):
     def import_mesh(self, name: str, mesh: trimesh.Trimesh):
         """Import the mesh as Isaac Lab does, or as blocks of at most :attr:`HEIGHTFIELD_BLOCK` per side.
 
-        Blocks split at grid lines of the mesh's bounds, and every triangle goes whole to the block holding its
-        centre, so the blocks tile the ground without gaps.
+        Blocks split at lines of the terrain's grid, and every triangle goes whole to the block holding its centre,
+        so the blocks tile the ground without gaps or overlaps.
         """
         low, high = mesh.bounds[0, :2], mesh.bounds[1, :2]
         counts = np.ceil((high - low) / self.HEIGHTFIELD_BLOCK).astype(int)
@@ -65,10 +65,14 @@ class SceneTerrainImporter(TerrainImporter):
             return
         prim_path = f"{self.cfg.prim_path}/{name}"
         self.terrain_prim_paths.append(prim_path)
-        block = np.floor((mesh.triangles_center[:, :2] - low) / (high - low) * counts).astype(int)
-        block = np.minimum(block, counts - 1)
+        cell = self.cfg.terrain_generator.horizontal_scale
+        centres = mesh.triangles_center[:, :2]
+        block = []
+        for axis in range(2):
+            edges = np.round(np.arange(1, counts[axis]) * (high[axis] - low[axis]) / counts[axis] / cell) * cell
+            block.append(np.searchsorted(low[axis] + edges, centres[:, axis]))
         for i, j in np.ndindex(*counts):
-            faces = np.flatnonzero((block[:, 0] == i) & (block[:, 1] == j))
+            faces = np.flatnonzero((block[0] == i) & (block[1] == j))
             if faces.size:
                 self._blocks.append(f"{prim_path}/block_{i}_{j}")
                 create_prim_from_mesh(self._blocks[-1], mesh.submesh([faces], append=True),

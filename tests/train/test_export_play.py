@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from support import run_cli
-from train_support import TASK
+from train_support import TASK, TASK_OBS_DIM
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +49,9 @@ def test_exported_onnx_and_torchscript_act_like_the_pytorch_policy(exported, res
     import onnxruntime
 
     checkpoint = Path(resume_runs["a"]["run_dir"]) / "nn" / "last.pth"
-    assert exported.checkpoint == checkpoint and (exported.observation_dim, exported.action_dim) == (47, 8)
+    assert exported.checkpoint == checkpoint and (exported.observation_dim, exported.action_dim) == (TASK_OBS_DIM, 8)
     player, clip_obs, clip_actions = _rl_games_player(checkpoint)
-    obs = torch.randn(512, 47, generator=torch.Generator().manual_seed(1)) * 4.0  # well beyond the clip range
+    obs = torch.randn(512, TASK_OBS_DIM, generator=torch.Generator().manual_seed(1)) * 4.0  # well beyond the clip range
     # what training and play do: the wrapper clips observations, rl_games normalises them and rescales the mean
     # action, the wrapper clips actions
     with torch.no_grad():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from train_support import metrics_lines
+from train_support import TASK_OBS_DIM, metrics_lines
 
 
 def _max_diff(left: dict, right: dict) -> float:
@@ -67,7 +67,7 @@ def test_run_directory_is_complete(resume_runs):
     manifest = json.loads((b_dir / "run.json").read_text())
     assert manifest["status"] == "finished" and manifest["epoch"] == 4 and manifest["max_epochs"] == 4
     assert manifest["resumes"][0]["from_epoch"] == 2
-    assert manifest["observation_dim"] == 47 and manifest["action_dim"] == 8
+    assert manifest["observation_dim"] == TASK_OBS_DIM and manifest["action_dim"] == 8
     assert manifest["overrides"][0] == "agent.horizon_length=16"
     assert (b_dir / "params" / "env.yaml").is_file() and (b_dir / "params" / "agent.yaml").is_file()
     assert (b_dir / "learning_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
