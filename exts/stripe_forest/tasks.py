@@ -111,6 +111,13 @@ class GoalEventsCfg(AntEventsCfg):
 
 
 @configclass
+class GoalCurriculumCfg:
+    """Move Ants that reach their goal to denser, hillier rows, and those that fall short back."""
+
+    terrain_levels = CurrTerm(func=mdp.terrain_levels_by_goal)
+
+
+@configclass
 class GoalCommandsCfg:
     """A goal 2 to 3 m away, within 60 degrees of where the Ant faces, in the direction with the most room."""
 
@@ -176,7 +183,7 @@ FOREST_GOAL_ANT = TrainingSpec(
     terminations=GoalTerminationsCfg(),
     events=GoalEventsCfg(),
     commands=GoalCommandsCfg(),
-    curriculum=ForestCurriculumCfg(),
+    curriculum=GoalCurriculumCfg(),
     sim=SimSettings(episode_length_s=10.0),
     description="Ant reaches a goal 2 to 3 m ahead across its tile, around the trees.",
 )

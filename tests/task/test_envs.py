@@ -79,8 +79,8 @@ base = robot.data.root_pos_w.torch
 slots = env.obstacles.positions
 levels, types = env.scene.terrain.terrain_levels, env.scene.terrain.terrain_types
 spawn = torch.as_tensor(scene.spawn_points, dtype=torch.float32)[levels, types]
-trees = torch.as_tensor(scene.colliders.positions[scene.colliders.kind == "capsule"], dtype=torch.float32)
-nearest_tree = (trees[:, :2][None] - spawn[:, None, :2]).norm(dim=-1).min(dim=1).values
+obstacles = torch.as_tensor(scene.colliders.positions, dtype=torch.float32)  # trunks, logs and rocks
+nearest_obstacle = (obstacles[:, :2][None] - spawn[:, None, :2]).norm(dim=-1).min(dim=1).values
 nearest_slot = (slots[..., :2] - spawn[:, None, :2]).norm(dim=-1).min(dim=1).values
 height = mdp.base_height_above_ground(env)[:, 0]
 ground = torch.as_tensor(scene.terrain.height_at(base[:, :2].numpy()), dtype=torch.float32)
@@ -90,7 +90,7 @@ to_goal = goal[:, :2] - spawn[:, :2]
 bearing = torch.atan2(heading[:, 0] * to_goal[:, 1] - heading[:, 1] * to_goal[:, 0], (heading * to_goal).sum(dim=1))
 print("RESULT " + json.dumps({
     "objects": scene.num_objects,
-    "slot_matches_scene": torch.allclose(nearest_tree, nearest_slot, atol=1e-4),
+    "slot_matches_scene": torch.allclose(nearest_obstacle, nearest_slot, atol=1e-4),
     "height_error": float((height - (base[:, 2] - ground)).abs().max()),
     "spawn_error": float((env.scene.env_origins[:, :2] - spawn[:, :2]).abs().max()),
     "goal_distance": to_goal.norm(dim=1).tolist(),
@@ -106,6 +106,41 @@ print("RESULT " + json.dumps({
     assert all(1.99 < d < 3.01 for d in result["goal_distance"])
     assert all(b < math.pi / 3 + 1e-3 for b in result["goal_bearing"])  # ahead of the Ant, within 60 degrees
     assert result["difficulty_rises"]
+
+
+def test_goal_curriculum_promotes_arrivals_and_demotes_shortfalls():
+    result = run_python(
+        """
+        import json, torch, gymnasium as gym
+        from stripe_kit.task import REGISTERED
+        from stripe_kit.train.tasks import load_tasks
+
+        load_tasks()
+        cfg = REGISTERED["Stripe-Forest-Goal-Ant"].env_cfg(num_envs=6, device="cpu")
+        cfg.seed = 3
+        cfg.scene.terrain.max_init_terrain_level = 3
+        env = gym.make("Stripe-Forest-Goal-Ant", cfg=cfg).unwrapped
+        env.reset(seed=3)
+        terrain, robot = env.scene.terrain, env.scene["robot"]
+        goal = env.command_manager.get_term("goal").pos_command_w
+        before = terrain.terrain_levels.tolist()
+        # env 0 arrives: put its Ant on its goal and step (goal_reached ends the episode, the curriculum runs)
+        pose = robot.data.root_pose_w.torch[:1].clone()
+        pose[0, :3] = goal[0]
+        robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=torch.tensor([0]))
+        env.step(torch.zeros(env.num_envs, env.action_manager.total_action_dim))
+        promoted = terrain.terrain_levels.tolist()
+        # the first other env above level 0 ends its episode where it started, the whole way short
+        short = next(i for i in range(1, env.num_envs) if promoted[i] > 0)
+        env._reset_idx(torch.tensor([short]))
+        print("RESULT " + json.dumps({"before": before, "promoted": promoted, "short": short,
+                                      "after": terrain.terrain_levels.tolist()}))
+        """
+    )
+    before, promoted, short, after = result["before"], result["promoted"], result["short"], result["after"]
+    assert promoted[0] == before[0] + 1, result
+    assert promoted[1:] == before[1:], result  # nobody else ended an episode
+    assert after[short] == promoted[short] - 1, result
 
 
 def test_robots_stand_anywhere_on_a_256_m_terrain():

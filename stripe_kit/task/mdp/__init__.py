@@ -8,7 +8,7 @@ from isaaclab.envs.mdp import *  # noqa: F401, F403
 # re-exported: tasks import one mdp module
 # ruff: noqa: F401
 from .commands import SceneGoalCommand, SceneGoalCommandCfg
-from .curriculum import terrain_levels_by_distance
+from .curriculum import terrain_levels_by_distance, terrain_levels_by_goal
 from .observations import base_heading, base_height_above_ground, heading_to_target, nearest_obstacles
 from .rewards import heading_to_goal, obstacle_proximity, progress_along, termination_term, velocity_toward_goal
 from .terminations import base_below_ground_height, goal_reached, obstacle_collision

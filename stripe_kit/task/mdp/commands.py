@@ -36,6 +36,10 @@ class SceneGoalCommand(UniformPose2dCommand):
         """
         self._succeeded |= reached
 
+    def succeeded(self, env_ids: torch.Tensor) -> torch.Tensor:
+        """Whether each environment's current episode has reached its goal (valid until its command is reset)."""
+        return self._succeeded[env_ids]
+
     def _resample_command(self, env_ids: Sequence[int]):
         ids = self._env.env_id_tensor(env_ids)
         count = len(ids)
