@@ -85,7 +85,7 @@ nearest_slot = (slots[..., :2] - spawn[:, None, :2]).norm(dim=-1).min(dim=1).val
 height = mdp.base_height_above_ground(env)[:, 0]
 ground = torch.as_tensor(scene.terrain.height_at(base[:, :2].numpy()), dtype=torch.float32)
 goal = env.command_manager.get_term("goal").pos_command_w
-heading = mdp.base_heading(robot.data.root_quat_w.torch)
+heading = mdp.base_heading(env)
 to_goal = goal[:, :2] - spawn[:, :2]
 bearing = torch.atan2(heading[:, 0] * to_goal[:, 1] - heading[:, 1] * to_goal[:, 0], (heading * to_goal).sum(dim=1))
 print("RESULT " + json.dumps({

@@ -10,8 +10,6 @@ import torch
 from isaaclab.envs.mdp.commands import UniformPose2dCommand, UniformPose2dCommandCfg
 from isaaclab.utils import configclass
 
-from .observations import base_heading
-
 if TYPE_CHECKING:
     from ..env import StripeEnv
 
@@ -44,9 +42,8 @@ class SceneGoalCommand(UniformPose2dCommand):
         ids = self._env.env_id_tensor(env_ids)
         count = len(ids)
         origin = self._env.scene.env_origins[ids]
-        facing = base_heading(self.robot.data.root_quat_w.torch[ids])
         bearing = torch.empty(count, self.cfg.candidates, device=self.device).uniform_(*self.cfg.bearing_range)
-        angle = torch.atan2(facing[:, 1:], facing[:, :1]) + bearing
+        angle = self.robot.data.heading_w.torch[ids, None] + bearing
         distance = torch.empty(count, self.cfg.candidates, device=self.device).uniform_(*self.cfg.distance_range)
         goals = origin[:, None, :2] + distance[..., None] * torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
         obstacles = self._env.obstacles.positions[ids][..., :2]

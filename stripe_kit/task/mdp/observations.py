@@ -24,7 +24,7 @@ def nearest_obstacles(env: StripeEnv, count: int = 4, asset_cfg: SceneEntityCfg 
     clearance = offsets.norm(dim=-1) - env.obstacles.radii
     nearest = torch.topk(clearance, count, dim=1, largest=False).indices
     offsets = torch.gather(offsets, 1, nearest[..., None].expand(-1, -1, 2))
-    heading = base_heading(robot.data.root_quat_w.torch)
+    heading = base_heading(env, asset_cfg)
     cos, sin = heading[:, None, 0], heading[:, None, 1]
     forward = cos * offsets[..., 0] + sin * offsets[..., 1]
     left = -sin * offsets[..., 0] + cos * offsets[..., 1]
@@ -49,17 +49,19 @@ def heading_to_target(env: StripeEnv, target_pos: tuple[float, float, float],
     target = env.scene.env_origins[:, :2] + device_constant(tuple(target_pos[:2]), str(env.device))
     to_target = target - robot.data.root_pos_w.torch[:, :2]
     direction = to_target / to_target.norm(dim=1, keepdim=True).clamp(min=1e-6)
-    heading = base_heading(robot.data.root_quat_w.torch)
+    heading = base_heading(env, asset_cfg)
     cos = (heading * direction).sum(dim=1)
     sin = heading[:, 0] * direction[:, 1] - heading[:, 1] * direction[:, 0]
     return torch.stack([cos, sin], dim=1)
 
 
-def base_heading(quat_w: torch.Tensor) -> torch.Tensor:
-    """Unit vector of the base's forward (x) axis projected on the ground, shape (N, 2); quaternions x, y, z, w."""
-    x, y, z, w = quat_w.unbind(-1)
-    forward = torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y + w * z)], dim=-1)
-    return forward / forward.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+def base_heading(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Unit vector of the base's heading on the ground, shape (num_envs, 2).
+
+    From Isaac Lab's ``heading_w``, which one kernel computes once per physics step for every term that asks.
+    """
+    yaw = env.scene[asset_cfg.name].data.heading_w.torch
+    return torch.stack([torch.cos(yaw), torch.sin(yaw)], dim=1)
 
 
 @functools.cache

@@ -50,5 +50,5 @@ def heading_to_goal(env: StripeEnv, command_name: str = "goal", threshold: float
     robot = env.scene[asset_cfg.name]
     to_goal = env.command_manager.get_term(command_name).pos_command_w[:, :2] - robot.data.root_pos_w.torch[:, :2]
     direction = to_goal / to_goal.norm(dim=1, keepdim=True).clamp(min=1e-6)
-    alignment = (base_heading(robot.data.root_quat_w.torch) * direction).sum(dim=1)
+    alignment = (base_heading(env, asset_cfg) * direction).sum(dim=1)
     return torch.where(alignment > threshold, torch.ones_like(alignment), alignment / threshold)
