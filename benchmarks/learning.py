@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import socket
 import statistics
@@ -18,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from stripe_kit.files import atomic_path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -95,9 +96,8 @@ def plot(curve: dict, random_return: float, title: str, path: Path) -> None:
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    tmp = path.with_name(path.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
 
 
 def main() -> None:
@@ -141,9 +141,8 @@ def main() -> None:
     }
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"learning-{args.task}-{machine}"
-    tmp = stem.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    os.replace(tmp, stem.with_suffix(".json"))
+    with atomic_path(stem.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(result, indent=1))
     plot(curve, baseline["mean_return"], f"{args.task}, {args.num_envs} envs, {args.device}", stem.with_suffix(".png"))
     print(json.dumps({k: v for k, v in result.items() if k != "curve"}, indent=1))
 

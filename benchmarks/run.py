@@ -26,6 +26,8 @@ from pathlib import Path
 
 import torch
 
+from stripe_kit.files import atomic_path
+
 RESULTS = Path(__file__).resolve().parent / "results"
 PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy")
 VARIANTS = ("forest", "no_obstacles", "ant_direct", "ant_manager")
@@ -189,9 +191,8 @@ def main() -> None:
         report["scene_generation"] = json.loads(out.read_text()) if out.exists() else None
     RESULTS.mkdir(exist_ok=True)
     for suffix, text in ((".json", json.dumps(report, indent=1)), (".md", markdown(report))):
-        tmp = stem.with_suffix(suffix + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, stem.with_suffix(suffix))
+        with atomic_path(stem.with_suffix(suffix)) as tmp:
+            tmp.write_text(text)
     print(markdown(report))
     print(f"results: {stem}.json")
 

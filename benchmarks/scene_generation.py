@@ -35,6 +35,7 @@ import zlib
 
 import numpy as np
 
+from stripe_kit.files import atomic_path
 from stripe_kit.scene import BushSpec, LogSpec, NoiseTerrainSpec, PlacementContext, RockSpec, SceneSpec, TreeSpec
 from stripe_kit.scene.assets import Instances
 
@@ -261,10 +262,8 @@ def main(argv: list[str] | None = None) -> None:
         },
     }
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    temporary = f"{out}.{os.getpid()}.tmp"
-    with open(temporary, "w") as file:
-        json.dump(report, file, indent=2)
-    os.replace(temporary, out)
+    with atomic_path(out) as temporary:
+        temporary.write_text(json.dumps(report, indent=2))
     print(markdown_table(results))
     print(f"\n1 km² / 0.25 km² time: {report['scaling']['time_ratio_1km2_vs_0.25km2']:.2f}× for 4× the area; "
           f"targets: {report['targets']}; report: {out}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 from matplotlib import colormaps
@@ -15,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from ..errors import SpecError, check_number
+from ..files import atomic_path
 from .assets import AssetSpec
 from .spec import GeneratedScene
 
@@ -48,14 +48,8 @@ def render_preview(scene: GeneratedScene, path: str, size_px: int = 1024) -> str
         raise SpecError("path", path, "a file path in an existing directory")
     check_number("size_px", size_px, 128, 8192, integer=True)
     figure = _draw(scene, int(size_px))
-    handle, temporary = tempfile.mkstemp(suffix=".png", prefix=f".{os.path.basename(path)}.", dir=os.path.dirname(path))
-    os.close(handle)
-    try:
-        FigureCanvasAgg(figure).print_png(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    with atomic_path(path) as temporary:
+        FigureCanvasAgg(figure).print_png(str(temporary))
     return path
 
 

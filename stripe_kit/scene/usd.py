@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 
 import numpy as np
 import trimesh
 from pxr import Gf, Sdf, Usd, UsdGeom, UsdPhysics, UsdShade, Vt
 
 from ..errors import SpecError
+from ..files import atomic_path
 from .assets import BOX, CAPSULE, SPHERE, AssetSpec, FileAssetSpec
 from .meshes import USD_EXTENSIONS, mesh_parts
 from .spec import GeneratedScene
@@ -139,15 +139,9 @@ def _export_layer(layer: Sdf.Layer, path: str) -> str:
     folder = os.path.dirname(path)
     if not os.path.isdir(folder) or os.path.isdir(path):
         raise SpecError("path", path, "a file path in an existing directory")
-    handle, temporary = tempfile.mkstemp(suffix=extension, prefix=f".{os.path.basename(path)}.", dir=folder)
-    os.close(handle)
-    try:
-        if not layer.Export(temporary):
+    with atomic_path(path, suffix=f".tmp{extension}") as temporary:
+        if not layer.Export(str(temporary)):
             raise OSError(f"USD could not write {temporary}")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return path
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 
 from ..errors import SpecError
+from ..files import atomic_path
 
 CHECKPOINT_FORMAT = 1
 """Version of the ``stripe`` block in checkpoints."""
@@ -45,16 +45,10 @@ class CheckpointError(SpecError):
 def save_atomic(state: Any, path: str | os.PathLike) -> Path:
     """``torch.save`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "wb") as file:
-            torch.save(state, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as file:
+        torch.save(state, file)
+        file.flush()
+        os.fsync(file.fileno())
     _fsync_dir(path.parent)
     return path
 
@@ -64,16 +58,11 @@ def link_atomic(source: str | os.PathLike, target: str | os.PathLike) -> Path:
     source, target = Path(source), Path(target)
     if target.exists() and os.path.samefile(source, target):
         return target  # (renaming a hard link over its twin would do nothing and leave the temporary name)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
+    with atomic_path(target) as tmp:
         try:
             os.link(source, tmp)
         except OSError:
             shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     _fsync_dir(target.parent)
     return target
 

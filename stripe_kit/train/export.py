@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from ..files import atomic_path
 from .checkpoint import LAST, CheckpointError, load_checkpoint
 from .policy import infer_dims, load_model, run_dir_of
 
@@ -140,13 +141,15 @@ def export_policy(source: str | os.PathLike, output: str | os.PathLike | None = 
         files["torchscript"] = out / "policy.pt"
         with torch.no_grad():
             traced = torch.jit.trace(policy, obs[:1], check_trace=False)
-        _save_atomic(lambda tmp: torch.jit.save(traced, str(tmp)), files["torchscript"])
+        with atomic_path(files["torchscript"]) as tmp:
+            torch.jit.save(traced, str(tmp))
         loaded = torch.jit.load(str(files["torchscript"]))
         with torch.no_grad():
             diffs["torchscript"] = float((loaded(obs) - expected).abs().max())
     if "onnx" in formats:
         files["onnx"] = out / "policy.onnx"
-        _save_atomic(lambda tmp: _export_onnx(policy, obs[:1], tmp), files["onnx"])
+        with atomic_path(files["onnx"]) as tmp:
+            _export_onnx(policy, obs[:1], tmp)
         diffs["onnx"] = _onnx_diff(files["onnx"], obs, expected)
     stripe = state.get("stripe") or {}
     info = {
@@ -157,7 +160,8 @@ def export_policy(source: str | os.PathLike, output: str | os.PathLike | None = 
         "normalization": "baked in" if policy.normalize else "none",
         "files": {name: file.name for name, file in files.items()}, "max_abs_diff_vs_pytorch": diffs,
     }
-    _save_atomic(lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2) + "\n"), out / "policy.json")
+    with atomic_path(out / "policy.json") as tmp:
+        tmp.write_text(json.dumps(info, indent=2) + "\n")
     return ExportResult(path, files, obs_dim, action_dim, diffs)
 
 
@@ -190,12 +194,3 @@ def _onnx_diff(path: Path, obs: torch.Tensor, expected: torch.Tensor) -> float:
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     actions = session.run(None, {"obs": obs.numpy()})[0]
     return float(abs(actions - expected.numpy()).max())
-
-
-def _save_atomic(write, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

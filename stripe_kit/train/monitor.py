@@ -12,10 +12,11 @@ import json
 import math
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, TextIO
+
+from ..files import atomic_path
 
 METRICS_FILE = "metrics.jsonl"
 CURVE_FILE = "learning_curve.png"
@@ -58,9 +59,8 @@ class MetricsFile:
         if up_to_epoch is not None:
             kept = [record for record in self.history if record["epoch"] <= up_to_epoch]
             if len(kept) != len(self.history) or self.path.exists():
-                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                tmp.write_text("".join(json.dumps(record) + "\n" for record in kept))
-                os.replace(tmp, self.path)
+                with atomic_path(self.path) as tmp:
+                    tmp.write_text("".join(json.dumps(record) + "\n" for record in kept))
             self.history = kept
         else:
             self.history = []
@@ -102,12 +102,8 @@ def write_learning_curve(history: list[dict[str, Any]], path: str | os.PathLike,
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
+    with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

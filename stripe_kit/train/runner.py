@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, check_number
+from ..files import atomic_path
 from ..task.spec import PHYSICS_BACKENDS, REGISTERED, TrainingSpec
 from .checkpoint import LAST, CheckpointError, check_model_shapes, check_task, load_checkpoint, remove_stale_temporaries
 from .control import TrainControl
@@ -554,9 +555,8 @@ def _update_manifest(run_dir: Path, changes: dict) -> None:
 
 def write_json_atomic(path: Path, data: dict) -> None:
     """Write JSON to a temporary name beside ``path`` and rename it, so no half-written file is ever seen."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _command() -> str:
