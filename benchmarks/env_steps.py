@@ -30,6 +30,12 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def _device_memory_used(device: str) -> int:
+    """Bytes in use on the whole GPU: Warp and Newton allocate outside torch's allocator, so ask the driver."""
+    free, total = torch.cuda.mem_get_info(torch.device(device))
+    return total - free
+
+
 def _dense_forest_scene():
     from stripe_forest.scenes import ForestSceneSpec
 
@@ -144,8 +150,10 @@ def _random_actions(env) -> torch.Tensor:
 
 def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int) -> dict:
     """Build the variant and time ``repeats`` windows of ``steps`` env steps each."""
-    if device.startswith("cuda"):
-        torch.cuda.reset_peak_memory_stats()
+    gpu = device.startswith("cuda")
+    if gpu:
+        torch.cuda.init()
+        memory_before = _device_memory_used(device)
     env, phases = build(variant, num_envs, device)
     for _ in range(10):
         env.step(_random_actions(env))
@@ -164,8 +172,9 @@ def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int) 
         "env_steps_per_s": {"min": min(rates), "median": statistics.median(rates), "max": max(rates)},
         "creation_s": phases,
     }
-    if device.startswith("cuda"):
-        result["gpu_peak_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
+    if gpu:
+        # the env's GPU footprint after stepping (physics model, buffers, torch tensors), CUDA context excluded
+        result["gpu_memory_gib"] = (_device_memory_used(device) - memory_before) / 2**30
     env.close()
     return result
 

@@ -18,6 +18,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,6 +32,8 @@ from stripe_kit.files import atomic_path
 RESULTS = Path(__file__).resolve().parent / "results"
 PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy")
 VARIANTS = ("forest", "no_obstacles", "ant_direct", "ant_manager")
+WARP_CACHE = Path(tempfile.gettempdir()) / "stripe-kit-benchmarks-warp-cache"
+"""Warp kernel cache shared by every child, so that only ``warp_compile`` pays the compile."""
 
 
 def machine() -> dict:
@@ -52,6 +55,19 @@ def _child(args: list[str], timeout: float) -> dict | None:
     if proc.returncode or not lines:
         return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"], "args": args}
     return json.loads(lines[-1][len("RESULT "):])
+
+
+def warp_compile(device: str) -> dict:
+    """Warp's kernel compile, reported apart: a 16-env forest built with the kernel cache emptied, then again."""
+    shutil.rmtree(WARP_CACHE, ignore_errors=True)
+    args = ["benchmarks.env_steps", "--variant", "forest", "--num-envs", "16", "--device", device, "--steps", "1",
+            "--repeats", "1"]
+    print("warp compile: forest at 16 envs, cold and warm kernel cache", flush=True)
+    cold, warm = _child(args, timeout=900), _child(args, timeout=900)
+    if "creation_s" not in cold or "creation_s" not in warm:
+        return {"error": [cold, warm]}
+    cold_s, warm_s = cold["creation_s"]["total_creation"], warm["creation_s"]["total_creation"]
+    return {"cold_cache_creation_s": cold_s, "warm_cache_creation_s": warm_s, "compile_s": cold_s - warm_s}
 
 
 def env_steps(device: str, sizes: list[int], steps: int) -> list[dict]:
@@ -119,12 +135,17 @@ def ratios(steps: list[dict]) -> list[dict]:
 def markdown(report: dict) -> str:
     """The short table of the report."""
     lines = [f"# Benchmarks on {report['machine'].get('gpu') or report['machine']['cpu']} ({report['date']})", "",
-             "| variant | envs | env-steps/s min / median / max | creation [s] | GPU peak [GiB] |", "|---|---|---|---|---|"]
+             "| variant | envs | env-steps/s min / median / max | creation [s] | GPU memory [GiB] |", "|---|---|---|---|---|"]
     for r in report["env_steps"]:
         if r and "env_steps_per_s" in r:
             s = r["env_steps_per_s"]
             lines.append(f"| {r['variant']} | {r['num_envs']} | {s['min']:,.0f} / {s['median']:,.0f} / {s['max']:,.0f} | "
-                         f"{r['creation_s']['total_creation']:.1f} | {r.get('gpu_peak_memory_gib', 0):.2f} |")
+                         f"{r['creation_s']['total_creation']:.1f} | {r.get('gpu_memory_gib', 0):.2f} |")
+    compile_ = report.get("warp_compile") or {}
+    if "compile_s" in compile_:
+        lines += ["", f"Warp kernel compile (excluded from the creation times above): {compile_['compile_s']:.1f} s "
+                  f"(16-env forest built in {compile_['cold_cache_creation_s']:.1f} s with an empty kernel cache, "
+                  f"{compile_['warm_cache_creation_s']:.1f} s with it full)"]
     lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / Isaac-Ant (manager-based) | forest / no obstacles |",
               "|---|---|---|---|"]
     lines += [f"| {r['num_envs']} | {r.get('forest_vs_ant_direct', float('nan')):.2f} | {r.get('forest_vs_ant_manager', float('nan')):.2f} | "
@@ -156,17 +177,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda:0" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--sizes", type=int, nargs="*", help="env counts (default: 256 1024 4096 16384 on CUDA, 16 64 on CPU)")
-    parser.add_argument("--skip", nargs="*", default=[], choices=["steps", "profile", "dense", "training", "scene"])
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["compile", "steps", "profile", "dense", "training", "scene"])
     parser.add_argument("--append", action="store_true", help="add to today's results file instead of replacing it")
     args = parser.parse_args()
     gpu = args.device.startswith("cuda")
     sizes = args.sizes or ([256, 1024, 4096, 16384] if gpu else [16, 64])
     date = datetime.date.today().isoformat()
+    os.environ["WARP_CACHE_PATH"] = str(WARP_CACHE)
     report = {
         "date": date,
         "machine": machine(),
         "packages": {name: importlib.metadata.version(name) for name in PACKAGES},
         "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.run", *sys.argv[1:]]),
+        "warp_compile": None if "compile" in args.skip else warp_compile(args.device),
         "env_steps": [] if "steps" in args.skip else env_steps(args.device, sizes, steps=200 if gpu else 50),
         "profiles": [] if "profile" in args.skip else profiles(args.device, 4096 if gpu else 64),
         "training": [] if "training" in args.skip else training(args.device, 4096 if gpu else 64, 20 if gpu else 8),
@@ -178,6 +202,7 @@ def main() -> None:
             report[key] = earlier.get(key, []) + report[key]
         report["command"] = f"{earlier['command']}; {report['command']}"
         report.setdefault("dense_forest_creation", earlier.get("dense_forest_creation"))
+        report["warp_compile"] = report["warp_compile"] or earlier.get("warp_compile")
     report["ratios"] = ratios(report["env_steps"])
     if "dense" not in args.skip:
         dense_envs = 4096 if gpu else 64
