@@ -36,15 +36,13 @@ finished = torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)
 episode_returns, successes = [], []
 for _ in range(int(env.max_episode_length) + 2):
     actions = torch.rand(env.num_envs, env.action_manager.total_action_dim, device=env.device) * 2 - 1
-    _, reward, terminated, truncated, extras = env.step(actions)
+    _, reward, terminated, truncated, _ = env.step(actions)
     returns += reward
     done = terminated | truncated
     first = done & ~finished
     episode_returns += returns[first].tolist()
-    # the env logs the share of the episodes that just ended by reaching the goal
-    rate = extras.get("log", {{}}).get("Episode_Termination/goal_reached")
-    if rate is not None and first.any():
-        successes += [float(rate)] * int(first.sum())
+    if "goal_reached" in env.termination_manager.active_terms:
+        successes += env.termination_manager.get_term("goal_reached")[first].float().tolist()
     finished |= done
     returns[done] = 0.0
     if finished.all():

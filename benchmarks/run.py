@@ -77,14 +77,14 @@ def env_steps(device: str, sizes: list[int], steps: int) -> list[dict]:
         for variant in VARIANTS:
             print(f"env steps: {variant} at {num_envs} envs", flush=True)
             results.append(_child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
-                                   "--device", device, "--steps", str(steps)], timeout=900))
+                                   "--device", device, "--steps", str(steps), "--repeats", "5"], timeout=900))
     return results
 
 
 def profiles(device: str, num_envs: int) -> list[dict]:
     """Torch ops and time per step of the forest and Isaac Lab's two Ants (``benchmarks.profile_step``)."""
     results = []
-    for variant in ("forest", "ant_manager", "ant_direct"):
+    for variant in ("forest", "no_obstacles", "ant_manager", "ant_direct"):
         print(f"profile: {variant} at {num_envs} envs", flush=True)
         results.append(_child(["benchmarks.profile_step", "--variant", variant, "--num-envs", str(num_envs),
                                "--device", device], timeout=900))
@@ -151,11 +151,13 @@ def markdown(report: dict) -> str:
     lines += [f"| {r['num_envs']} | {r.get('forest_vs_ant_direct', float('nan')):.2f} | {r.get('forest_vs_ant_manager', float('nan')):.2f} | "
               f"{r.get('forest_vs_no_obstacles', float('nan')):.2f} |" for r in report["ratios"]]
     if report.get("profiles"):
-        lines += ["", "| profile | envs | torch ops per step | ms per step (physics) |", "|---|---|---|---|"]
+        lines += ["", "| profile | envs | torch ops per step | ms per step (physics), CPU | same, GPU |", "|---|---|---|---|---|"]
         for r in report["profiles"]:
             if r and "ops_per_step" in r:
-                ms = r["ms_per_step"]
-                lines.append(f"| {r['variant']} | {r['num_envs']} | {r['ops_per_step']:.0f} | {ms['env_step']:.2f} ({ms.get('physics', 0):.2f}) |")
+                cpu, gpu = r["ms_per_step"], r.get("device_ms_per_step")
+                on_gpu = f"{gpu['env_step']:.2f} ({gpu.get('physics', 0):.2f})" if gpu else "-"
+                lines.append(f"| {r['variant']} | {r['num_envs']} | {r['ops_per_step']:.0f} | "
+                             f"{cpu['env_step']:.2f} ({cpu.get('physics', 0):.2f}) | {on_gpu} |")
     lines += ["", "| training | envs | frames/s min / median / max |", "|---|---|---|"]
     for r in report["training"]:
         if "frames_per_s" in r:

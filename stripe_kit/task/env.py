@@ -25,6 +25,7 @@ from isaaclab.utils import configclass
 from ..errors import SpecError
 from ..scene.spec import GeneratedScene, SceneSpec
 from ..scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
+from .mdp.terminations import physics_diverged
 from .obstacles import ColliderSlotsCfg, ObstacleSlots, slot_bounds
 from .scene_data import SceneTensors
 
@@ -156,6 +157,8 @@ class StripeEnv(ManagerBasedRLEnv):
             term, _, problem = detail.removeprefix("Error while parsing ").partition(". ")
             raise SpecError(f"TrainingSpec term {term}", term, "an existing scene entity or body", problem or detail) from None
         self._check_observations_finite()
+        self._divergence_terms = [name for name in self.termination_manager.active_terms
+                                  if self.termination_manager.get_term_cfg(name).func is physics_diverged]
 
     def _check_observations_finite(self) -> None:
         """Fail at build, naming the term, when an observation term produces NaN or infinity."""
@@ -173,7 +176,18 @@ class StripeEnv(ManagerBasedRLEnv):
                 start += width
 
     def _reset_idx(self, env_ids):
-        """Reset as Isaac Lab does; with a terrain importer that does not notify tile changes, move the slots after."""
+        """Reset as Isaac Lab does; with a terrain importer that does not notify tile changes, move the slots after.
+
+        Robots whose simulation diverged (``physics_diverged``) get zero reward for this step, so their NaN reaches
+        neither the learner nor the logged episode sums; the reset below restores their state.
+        """
+        if getattr(self, "reward_buf", None) is not None:  # set by the first step, not by the initial reset
+            for name in self._divergence_terms:
+                diverged = self.termination_manager.get_term(name)
+                self.reward_buf.masked_fill_(diverged, 0.0)
+                # Isaac Lab keeps the per-term episode sums it logs at reset in this dict
+                for episode_sum in self.reward_manager._episode_sums.values():
+                    episode_sum.masked_fill_(diverged, 0.0)
         super()._reset_idx(env_ids)
         if not isinstance(self.scene.terrain, SceneTerrainImporter):
             self.obstacles.place(self.env_id_tensor(env_ids))

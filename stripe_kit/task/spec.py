@@ -8,11 +8,13 @@ Isaac Lab manager-based env config; :meth:`TrainingSpec.register` registers a gy
 
 from __future__ import annotations
 
+import copy
 from dataclasses import MISSING
 from typing import Any
 
 import gymnasium as gym
 from isaaclab.assets import ArticulationCfg
+from isaaclab.managers import TerminationTermCfg
 from isaaclab.sim import SimulationCfg
 from isaaclab.utils import configclass, replace
 
@@ -20,6 +22,7 @@ from ..errors import SpecError, check_number
 from ..scene.spec import SceneSpec
 from .agent import AgentSettings, default_device, rl_games_config
 from .env import StripeEnvCfg, StripeSceneCfg
+from .mdp.terminations import physics_diverged
 from .obstacles import ColliderSlotsCfg
 from .robots import check_robot_file
 
@@ -51,6 +54,10 @@ class SimSettings:
     """MuJoCo-Warp constraint rows per world."""
     nconmax: int = 60
     """MuJoCo-Warp contacts per world."""
+    max_root_speed: float | None = 50.0
+    """Root speed [m/s] above which a robot's simulation counts as diverged (non-finite state always does): the
+    task gets a ``physics_diverged`` termination and that step's reward counts zero, so a rare blow-up costs one
+    episode instead of the run. None: no such term."""
 
     def __post_init__(self):
         check_number("sim.dt", self.dt, 0.0, 0.1, low_open=True)
@@ -63,6 +70,8 @@ class SimSettings:
             raise SpecError("sim.obstacle_slots", self.obstacle_slots, "a dict with 'capsule' and 'sphere' slot counts")
         for kind, count in self.obstacle_slots.items():
             check_number(f"sim.obstacle_slots.{kind}", count, 1, 256, integer=True)
+        if self.max_root_speed is not None:
+            check_number("sim.max_root_speed", self.max_root_speed, 0.0, 1e4, low_open=True)
 
 
 @configclass
@@ -125,7 +134,7 @@ class TrainingSpec:
             actions=self.actions,
             observations=self.observations,
             rewards=self.rewards,
-            terminations=self.terminations,
+            terminations=self._terminations(),
             events=self.events,
             commands=self.commands,
             curriculum=self.curriculum,
@@ -139,6 +148,15 @@ class TrainingSpec:
             ),
         )
         return cfg
+
+    def _terminations(self) -> object:
+        """The spec's terminations, plus ``physics_diverged`` unless disabled or already there."""
+        if self.sim.max_root_speed is None or hasattr(self.terminations, "physics_diverged"):
+            return self.terminations
+        terminations = copy.copy(self.terminations)
+        terminations.physics_diverged = TerminationTermCfg(func=physics_diverged,
+                                                           params={"max_root_speed": self.sim.max_root_speed})
+        return terminations
 
     def agent_cfg(self, name: str = "stripe", device: str | None = None) -> dict[str, Any]:
         """rl_games PPO config of the task; valid for any number of environments."""

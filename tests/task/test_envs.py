@@ -214,3 +214,33 @@ print("RESULT " + json.dumps({{"x": x}}))
     # trunk surface at 1.5 - 0.2 m; the Ant's legs reach about 0.4 m ahead of its base
     assert all(x < 1.3 for x in blocked), blocked
     assert all(x > 2.0 for x in free), free
+
+
+def test_diverged_robot_is_reset_without_nan_reaching_the_learner():
+    # one robot's simulation blows up (NaN joint velocities, another flung at 200 m/s); without the
+    # physics_diverged term NaN stays in that world for good, since no other term can end its episode
+    result = run_python(
+        BUILD.format(task="Stripe-Forest-Walk-Ant", num_envs=4, seed=3)
+        + """
+robot = env.scene["robot"]
+zero = torch.zeros(env.num_envs, env.action_manager.total_action_dim)
+for _ in range(3):
+    env.step(zero)
+robot.write_joint_velocity_to_sim_index(velocity=torch.full((1, robot.num_joints), float("nan")), env_ids=[1])
+robot.write_root_velocity_to_sim_index(root_velocity=torch.tensor([[200.0, 0, 0, 0, 0, 0]]), env_ids=[2])
+obs, rew, term, trunc, extras = env.step(zero)
+logs = torch.tensor(list(map(float, extras["log"].values())))
+first = {"terminated": term.tolist(), "reward_finite": bool(torch.isfinite(rew).all()),
+         "obs_finite": bool(torch.isfinite(obs["policy"]).all()), "logs_finite": bool(torch.isfinite(logs).all()),
+         "logged": float(extras["log"]["Episode_Termination/physics_diverged"])}
+finite = True
+for _ in range(20):
+    obs, rew, *_ = env.step(zero)
+    finite &= bool(torch.isfinite(obs["policy"]).all() and torch.isfinite(rew).all())
+print("RESULT " + json.dumps({**first, "finite_after": finite}))
+"""
+    )
+    assert result["terminated"] == [False, True, True, False]
+    assert result["reward_finite"] and result["obs_finite"] and result["logs_finite"]
+    assert result["logged"] == 0.5  # Isaac Lab logs the share of envs whose last episode ended by the term
+    assert result["finite_after"]

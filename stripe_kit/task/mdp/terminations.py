@@ -27,6 +27,19 @@ def base_below_ground_height(env: StripeEnv, minimum_height: float,
     return base_height_above_ground(env, asset_cfg)[:, 0] < minimum_height
 
 
+def physics_diverged(env: StripeEnv, max_root_speed: float = 50.0,
+                     asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Terminate robots whose simulation diverged: non-finite state, or a root faster than ``max_root_speed``.
+
+    Rare among millions of steps, but one NaN robot would otherwise stay NaN forever (every comparison with NaN is
+    false, so no other term ends its episode) and poison the whole training batch; a reset restores it.
+    """
+    data = env.scene[asset_cfg.name].data
+    speed = data.root_lin_vel_w.torch.norm(dim=1)
+    finite = torch.isfinite(torch.cat((data.root_pos_w.torch, data.joint_pos.torch, data.joint_vel.torch), dim=1)).all(dim=1)
+    return ~(finite & (speed <= max_root_speed))
+
+
 def goal_reached(env: StripeEnv, command_name: str = "goal", asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
     """Terminate (successfully) when the base is within the command's success threshold of the goal."""
     command = env.command_manager.get_term(command_name)
