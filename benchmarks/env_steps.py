@@ -45,8 +45,8 @@ def _dense_forest_scene():
         terrain=NoiseTerrainSpec(style="hills", tile_size=(16.0, 16.0), num_rows=16, num_cols=16,
                                  amplitude_range=(0.05, 0.4)),
         assets=[
-            TreeSpec(density_range=(0.3, 0.35), min_spacing=1.2, patchiness=0.0),
-            RockSpec(density_range=(0.07, 0.08), patchiness=0.0),
+            TreeSpec(density_range=(0.36, 0.42), min_spacing=1.2, patchiness=0.0),
+            RockSpec(density_range=(0.085, 0.1), patchiness=0.0),
             LogSpec(),
         ],
     )
