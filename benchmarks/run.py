@@ -3,9 +3,10 @@
 On a CUDA machine: env-steps/s, GPU memory and creation phases of the forest walk task, the same task without
 obstacles and Isaac Lab's own ``Isaac-Ant-Direct`` and manager-based ``Isaac-Ant`` on the same terrain, at 256,
 1024, 4096 and 16384 envs; torch ops per step of each (the profile); env creation on a dense forest (256 tiles of
-16 m, at least 50 obstacles on every tile, 72 on average) at 4096 envs; rl_games training frames/s for the forest and the obstacle-free
-task at 4096 envs. On CPU a reduced set (16 and 64 envs, the dense forest at 64 envs, training at 64 envs, and the
-scene-generation benchmark). Each measurement runs in its own process (one simulation per process).
+16 m, at least 50 obstacles on every tile, 72 on average) at 4096 envs; rl_games training frames/s for the forest
+and the obstacle-free task at 4096 envs. On CPU a reduced set (16 and 64 envs, the dense forest at 64 envs,
+training at 64 envs, and the scene-generation benchmark). Warp's kernel compile is measured first and apart. Each
+measurement runs in its own process (one simulation per process).
 
 Writes ``benchmarks/results/<machine>-<date>.json`` and ``.md`` (a short table), atomically.
 """
