@@ -144,9 +144,9 @@ def markdown(report: dict) -> str:
                          f"{r['creation_s']['total_creation']:.1f} | {r.get('gpu_memory_gib', 0):.2f} |")
     compile_ = report.get("warp_compile") or {}
     if "compile_s" in compile_:
-        lines += ["", f"Warp kernel compile (excluded from the creation times above): {compile_['compile_s']:.1f} s "
-                  f"(16-env forest built in {compile_['cold_cache_creation_s']:.1f} s with an empty kernel cache, "
-                  f"{compile_['warm_cache_creation_s']:.1f} s with it full)"]
+        lines += ["", (f"Warp kernel compile (excluded from the creation times above): {compile_['compile_s']:.1f} s "
+                       f"(16-env forest built in {compile_['cold_cache_creation_s']:.1f} s with an empty kernel cache, "
+                       f"{compile_['warm_cache_creation_s']:.1f} s with it full)")]
     lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / Isaac-Ant (manager-based) | forest / no obstacles |",
               "|---|---|---|---|"]
     lines += [f"| {r['num_envs']} | {r.get('forest_vs_ant_direct', float('nan')):.2f} | {r.get('forest_vs_ant_manager', float('nan')):.2f} | "

@@ -49,6 +49,7 @@ def test_robot_file_that_does_not_load_is_named(tmp_path):
         (lambda: SimSettings(decimation=0), "sim.decimation"),
         (lambda: SimSettings(physics="bullet"), "sim.physics"),
         (lambda: SimSettings(episode_length_s=float("nan")), "sim.episode_length_s"),
+        (lambda: SimSettings(max_root_speed=-1.0), "sim.max_root_speed"),
         (lambda: AgentSettings(horizon_length=32, num_minibatches=5), "agent.num_minibatches"),
         (lambda: AgentSettings(learning_rate=0.0), "agent.learning_rate"),
         (lambda: AgentSettings(network=()), "agent.network"),

@@ -36,7 +36,8 @@ def physics_diverged(env: StripeEnv, max_root_speed: float = 50.0,
     """
     data = env.scene[asset_cfg.name].data
     speed = data.root_lin_vel_w.torch.norm(dim=1)
-    finite = torch.isfinite(torch.cat((data.root_pos_w.torch, data.joint_pos.torch, data.joint_vel.torch), dim=1)).all(dim=1)
+    state = torch.cat((data.root_pos_w.torch, data.joint_pos.torch, data.joint_vel.torch), dim=1)
+    finite = torch.isfinite(state).all(dim=1)
     return ~(finite & (speed <= max_root_speed))
 
 
