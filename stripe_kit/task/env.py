@@ -33,6 +33,30 @@ OBSTACLES_PRIM = "Obstacles"
 """Name of the per-environment prim holding the obstacle slot colliders."""
 
 
+def lift_heightfields_to_their_data() -> None:
+    """Give every Newton height field its lowest point's height in each world's MuJoCo-Warp model.
+
+    Newton 1.6's ``SolverMuJoCo`` shifts a height field's geom by the field's ``min_z`` in the template MuJoCo model,
+    but fills MuJoCo-Warp's per-world ``geom_pos`` from ``Model.shape_transform`` without that shift. On a terrain
+    whose lowest point lay 0.275 m below zero the ground that robots stood on was 0.275 m above the terrain mesh, so
+    robots spawned at the mesh height were launched (1.3 m/s at the first step with zero actions, 2 m of sliding in
+    4 s). Writing the shift into the shape transform makes every world's ground match the mesh.
+    """
+    from isaaclab_newton.physics.newton_manager import NewtonManager
+    from newton import GeoType, ModelFlags
+
+    model = NewtonManager.get_model()
+    shape_types = model.shape_type.numpy()
+    fields = [shape for shape in range(model.shape_count) if shape_types[shape] == GeoType.HFIELD]
+    if not fields:
+        return
+    transforms = model.shape_transform.numpy()
+    for shape in fields:
+        transforms[shape][2] = model.shape_source[shape].min_z
+    model.shape_transform.assign(transforms)
+    NewtonManager.add_model_change(ModelFlags.SHAPE_PROPERTIES)
+
+
 class SceneTerrainImporter(TerrainImporter):
     """Isaac Lab's terrain importer, with the ground in blocks and listeners for environments that change tiles.
 
@@ -144,6 +168,7 @@ class StripeEnv(ManagerBasedRLEnv):
 
     def load_managers(self):
         """Bind the obstacle slots to the physics model before the managers evaluate their terms."""
+        lift_heightfields_to_their_data()
         self.scene_data = SceneTensors(self.generated_scene, self.device)
         self.obstacles = ObstacleSlots(self, self.generated_scene, OBSTACLES_PRIM)
         self.obstacles.place(torch.arange(self.num_envs, device=self.device))

@@ -244,3 +244,33 @@ print("RESULT " + json.dumps({**first, "finite_after": finite}))
     assert result["reward_finite"] and result["obs_finite"] and result["logs_finite"]
     assert result["logged"] == 0.5  # Isaac Lab logs the share of envs whose last episode ended by the term
     assert result["finite_after"]
+
+
+def test_robots_rest_on_hilly_ground_as_on_flat_ground():
+    # Newton 1.6 placed a height field's geom without its min_z shift in MuJoCo-Warp's per-world model, so on hills
+    # the physics ground stood above the terrain mesh and robots spawned on the mesh were launched and slid away
+    code = """
+import json, torch, gymnasium as gym
+from stripe_kit.train.tasks import load_tasks
+from stripe_kit.task import REGISTERED
+load_tasks()
+walk = REGISTERED["Stripe-Forest-Walk-Ant"]
+terrain = walk.scene.terrain.replace(style={style!r})
+walk.replace(scene=walk.scene.replace(terrain=terrain, assets=[])).register("Stripe-Test-Rest")
+cfg = REGISTERED["Stripe-Test-Rest"].env_cfg(num_envs=16, device="cpu")
+cfg.seed = 7
+env = gym.make("Stripe-Test-Rest", cfg=cfg).unwrapped
+env.reset()
+robot = env.scene["robot"]
+start = robot.data.root_pos_w.torch[:, :2].clone()
+for _ in range(120):
+    env.step(torch.zeros(env.num_envs, env.action_manager.total_action_dim))
+pos = robot.data.root_pos_w.torch
+above = pos[:, 2] - env.scene_data.height_at(pos[:, :2])
+print("RESULT " + json.dumps({{"above": above.mean().item(), "slid": (pos[:, :2] - start).norm(dim=1).max().item(),
+      "relief": float(env.generated_scene.terrain.heights.max() - env.generated_scene.terrain.heights.min())}}))
+"""
+    hills, flat = run_python(code.format(style="hills")), run_python(code.format(style="flat"))
+    assert hills["relief"] > 0.3 and flat["relief"] == 0.0
+    assert abs(hills["above"] - flat["above"]) < 0.03
+    assert hills["slid"] < 0.3
