@@ -58,6 +58,7 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1):
     from isaaclab.utils.timer import Timer
 
     from stripe_kit.task import REGISTERED
+    from stripe_kit.task.env import lift_heightfields_to_their_data
     from stripe_kit.train.tasks import load_tasks
 
     load_tasks()
@@ -91,6 +92,8 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1):
         type(walk.scene).generate = timed_generate
     start = time.perf_counter()
     env = gym.make(task, cfg=env_cfg).unwrapped
+    if variant in ISAAC_ANTS:
+        lift_heightfields_to_their_data()  # the baselines stand on the same ground as the forest task
     phases["total_creation"] = time.perf_counter() - start
     phases["stage_authoring"] = Timer.get_timer_info("scene_creation")
     phases["physics_model_build"] = Timer.get_timer_info("simulation_start")
