@@ -93,7 +93,7 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1):
     start = time.perf_counter()
     env = gym.make(task, cfg=env_cfg).unwrapped
     if variant in ISAAC_ANTS:
-        lift_heightfields_to_their_data()  # the baselines stand on the same ground as the forest task
+        lift_heightfields_to_their_data(env_cfg.sim.physics)  # the baselines stand on the forest task's ground
     phases["total_creation"] = time.perf_counter() - start
     phases["stage_authoring"] = Timer.get_timer_info("scene_creation")
     phases["physics_model_build"] = Timer.get_timer_info("simulation_start")

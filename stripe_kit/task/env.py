@@ -33,15 +33,22 @@ OBSTACLES_PRIM = "Obstacles"
 """Name of the per-environment prim holding the obstacle slot colliders."""
 
 
-def lift_heightfields_to_their_data() -> None:
+def lift_heightfields_to_their_data(physics: object) -> None:
     """Give every Newton height field its lowest point's height in each world's MuJoCo-Warp model.
 
     Newton 1.6's ``SolverMuJoCo`` shifts a height field's geom by the field's ``min_z`` in the template MuJoCo model,
     but fills MuJoCo-Warp's per-world ``geom_pos`` from ``Model.shape_transform`` without that shift. On a terrain
     whose lowest point lay 0.275 m below zero the ground that robots stood on was 0.275 m above the terrain mesh, so
     robots spawned at the mesh height were launched (1.3 m/s at the first step with zero actions, 2 m of sliding in
-    4 s). Writing the shift into the shape transform makes every world's ground match the mesh.
+    4 s). Writing the shift into the shape transform (``Heightfield.create_from_mesh`` leaves its z at 0) makes
+    every world's ground match the mesh. Only MuJoCo's own contacts read that ``geom_pos``; Newton's collision
+    pipeline applies ``min_z`` itself, so nothing changes when ``use_mujoco_contacts`` is off.
+
+    Args:
+        physics: The env's ``sim.physics`` config.
     """
+    if not getattr(getattr(physics, "solver_cfg", None), "use_mujoco_contacts", False):
+        return
     from isaaclab_newton.physics.newton_manager import NewtonManager
     from newton import GeoType, ModelFlags
 
@@ -167,8 +174,8 @@ class StripeEnv(ManagerBasedRLEnv):
         super().__init__(cfg, render_mode, **kwargs)
 
     def load_managers(self):
-        """Bind the obstacle slots to the physics model before the managers evaluate their terms."""
-        lift_heightfields_to_their_data()
+        """Bind the obstacle slots to the physics model, and set its ground right, before the managers run."""
+        lift_heightfields_to_their_data(self.cfg.sim.physics)
         self.scene_data = SceneTensors(self.generated_scene, self.device)
         self.obstacles = ObstacleSlots(self, self.generated_scene, OBSTACLES_PRIM)
         self.obstacles.place(torch.arange(self.num_envs, device=self.device))
