@@ -155,7 +155,6 @@ def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int) 
     """Build the variant and time ``repeats`` windows of ``steps`` env steps each."""
     gpu = device.startswith("cuda")
     if gpu:
-        torch.cuda.init()
         memory_before = _device_memory_used(device)
     env, phases = build(variant, num_envs, device)
     for _ in range(10):

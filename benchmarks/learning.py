@@ -34,6 +34,7 @@ env.reset(seed={seed})
 returns = torch.zeros(env.num_envs, device=env.device)
 finished = torch.zeros(env.num_envs, dtype=torch.bool, device=env.device)
 episode_returns, successes = [], []
+has_goal = "goal_reached" in env.termination_manager.active_terms
 for _ in range(int(env.max_episode_length) + 2):
     actions = torch.rand(env.num_envs, env.action_manager.total_action_dim, device=env.device) * 2 - 1
     _, reward, terminated, truncated, _ = env.step(actions)
@@ -41,7 +42,7 @@ for _ in range(int(env.max_episode_length) + 2):
     done = terminated | truncated
     first = done & ~finished
     episode_returns += returns[first].tolist()
-    if "goal_reached" in env.termination_manager.active_terms:
+    if has_goal:
         successes += env.termination_manager.get_term("goal_reached")[first].float().tolist()
     finished |= done
     returns[done] = 0.0

@@ -53,9 +53,8 @@ def lift_heightfields_to_their_data(physics: object) -> None:
     from newton import GeoType, ModelFlags
 
     model = NewtonManager.get_model()
-    shape_types = model.shape_type.numpy()
-    fields = [shape for shape in range(model.shape_count) if shape_types[shape] == GeoType.HFIELD]
-    if not fields:
+    fields = np.flatnonzero(model.shape_type.numpy() == GeoType.HFIELD)
+    if not fields.size:
         return
     transforms = model.shape_transform.numpy()
     for shape in fields:
