@@ -133,14 +133,29 @@ def ratios(steps: list[dict]) -> list[dict]:
     ]
 
 
+def earlier_run(path: Path) -> dict:
+    """The medians and ratios of an earlier results file, shown beside this run's (before/after a change)."""
+    earlier = json.loads(path.read_text())
+    medians = {f"{r['variant']}@{r['num_envs']}": r["env_steps_per_s"]["median"]
+               for r in earlier["env_steps"] if r and "env_steps_per_s" in r}
+    ops = {f"{r['variant']}@{r['num_envs']}": r["ops_per_step"] for r in earlier.get("profiles", []) if r and "ops_per_step" in r}
+    return {"file": path.name, "command": earlier["command"], "medians": medians, "ops_per_step": ops,
+            "ratios": {str(r["num_envs"]): r for r in earlier.get("ratios", [])}}
+
+
 def markdown(report: dict) -> str:
-    """The short table of the report."""
-    lines = [f"# Benchmarks on {report['machine'].get('gpu') or report['machine']['cpu']} ({report['date']})", "",
-             "| variant | envs | env-steps/s min / median / max | creation [s] | GPU memory [GiB] |", "|---|---|---|---|---|"]
+    """The short table of the report; with an earlier run, its medians and ratios in brackets beside this run's."""
+    before = report.get("before") or {"medians": {}, "ratios": {}, "ops_per_step": {}}
+    lines = [f"# Benchmarks on {report['machine'].get('gpu') or report['machine']['cpu']} ({report['date']})", ""]
+    if report.get("before"):
+        lines += [f"[Brackets: the same measurement in `{before['file']}`, before this run's changes.]", ""]
+    lines += ["| variant | envs | env-steps/s min / median / max | creation [s] | GPU memory [GiB] |", "|---|---|---|---|---|"]
     for r in report["env_steps"]:
         if r and "env_steps_per_s" in r:
             s = r["env_steps_per_s"]
-            lines.append(f"| {r['variant']} | {r['num_envs']} | {s['min']:,.0f} / {s['median']:,.0f} / {s['max']:,.0f} | "
+            earlier = before["medians"].get(f"{r['variant']}@{r['num_envs']}")
+            bracket = f" [{earlier:,.0f}]" if earlier else ""
+            lines.append(f"| {r['variant']} | {r['num_envs']} | {s['min']:,.0f} / {s['median']:,.0f}{bracket} / {s['max']:,.0f} | "
                          f"{r['creation_s']['total_creation']:.1f} | {r.get('gpu_memory_gib', 0):.2f} |")
     compile_ = report.get("warp_compile") or {}
     if "compile_s" in compile_:
@@ -149,15 +164,20 @@ def markdown(report: dict) -> str:
                        f"{compile_['warm_cache_creation_s']:.1f} s with it full)")]
     lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / Isaac-Ant (manager-based) | forest / no obstacles |",
               "|---|---|---|---|"]
-    lines += [f"| {r['num_envs']} | {r.get('forest_vs_ant_direct', float('nan')):.2f} | {r.get('forest_vs_ant_manager', float('nan')):.2f} | "
-              f"{r.get('forest_vs_no_obstacles', float('nan')):.2f} |" for r in report["ratios"]]
+    for r in report["ratios"]:
+        earlier = before["ratios"].get(str(r["num_envs"]), {})
+        cells = [f"{r.get(key, float('nan')):.2f}" + (f" [{earlier[key]:.2f}]" if key in earlier else "")
+                 for key in ("forest_vs_ant_direct", "forest_vs_ant_manager", "forest_vs_no_obstacles")]
+        lines.append(f"| {r['num_envs']} | " + " | ".join(cells) + " |")
     if report.get("profiles"):
         lines += ["", "| profile | envs | torch ops per step | ms per step (physics), CPU | same, GPU |", "|---|---|---|---|---|"]
         for r in report["profiles"]:
             if r and "ops_per_step" in r:
                 cpu, gpu = r["ms_per_step"], r.get("device_ms_per_step")
                 on_gpu = f"{gpu['env_step']:.2f} ({gpu.get('physics', 0):.2f})" if gpu else "-"
-                lines.append(f"| {r['variant']} | {r['num_envs']} | {r['ops_per_step']:.0f} | "
+                earlier = before["ops_per_step"].get(f"{r['variant']}@{r['num_envs']}")
+                bracket = f" [{earlier:.0f}]" if earlier else ""
+                lines.append(f"| {r['variant']} | {r['num_envs']} | {r['ops_per_step']:.0f}{bracket} | "
                              f"{cpu['env_step']:.2f} ({cpu.get('physics', 0):.2f}) | {on_gpu} |")
     lines += ["", "| training | envs | frames/s min / median / max |", "|---|---|---|"]
     for r in report["training"]:
@@ -183,6 +203,7 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["compile", "steps", "profile", "dense", "training", "scene"])
     parser.add_argument("--append", action="store_true", help="add to today's results file instead of replacing it")
+    parser.add_argument("--before", type=Path, help="an earlier results JSON, shown in brackets beside this run")
     args = parser.parse_args()
     gpu = args.device.startswith("cuda")
     sizes = args.sizes or ([256, 1024, 4096, 16384] if gpu else [16, 64])
@@ -197,6 +218,7 @@ def main() -> None:
         "env_steps": [] if "steps" in args.skip else env_steps(args.device, sizes, steps=200 if gpu else 50),
         "profiles": [] if "profile" in args.skip else profiles(args.device, 4096 if gpu else 64),
         "training": [] if "training" in args.skip else training(args.device, 4096 if gpu else 64, 20 if gpu else 8),
+        "before": earlier_run(args.before) if args.before else None,
     }
     stem = RESULTS / f"{report['machine']['host']}-{'gpu' if gpu else 'cpu'}-{date}"
     if args.append and stem.with_suffix(".json").exists():
@@ -206,6 +228,7 @@ def main() -> None:
         report["command"] = f"{earlier['command']}; {report['command']}"
         report.setdefault("dense_forest_creation", earlier.get("dense_forest_creation"))
         report["warp_compile"] = report["warp_compile"] or earlier.get("warp_compile")
+        report["before"] = report["before"] or earlier.get("before")
     report["ratios"] = ratios(report["env_steps"])
     if "dense" not in args.skip:
         dense_envs = 4096 if gpu else 64

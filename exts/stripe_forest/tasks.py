@@ -23,7 +23,7 @@ ANT_GEARS = {".*": 15.0}
 ANT_BODY_RADIUS = 0.25
 """Radius of the Ant's torso disc for obstacle contact [m]."""
 FAR_AHEAD = (1000.0, 0.0, 0.0)
-"""A walk target far along +x, relative to the env origin: the heading that progress is measured against."""
+"""A walk target far along +x, relative to the env origin: the Ant is rewarded for facing it."""
 
 
 @configclass
@@ -64,12 +64,16 @@ class WalkObservationsCfg:
 
 @configclass
 class WalkRewardsCfg:
-    """Walk forward (+x) through the forest, upright and efficient, without touching trees."""
+    """Walk forward (+x) through the forest, upright and efficient, without touching trees.
 
-    progress = RewTerm(func=locomotion.progress_reward, weight=1.0, params={"target_pos": FAR_AHEAD})
+    Isaac Lab's Ant rewards, with progress (root velocity along +x) and the heading bonus computed in a third of the
+    torch ops of its ``progress_reward`` and ``move_to_target_bonus``: on a GPU, ops bound a step's time.
+    """
+
+    progress = RewTerm(func=mdp.progress_along, weight=1.0, params={"direction": (1.0, 0.0)})
     alive = RewTerm(func=mdp.is_alive, weight=0.5)
     upright = RewTerm(func=locomotion.upright_posture_bonus, weight=0.1, params={"threshold": 0.93})
-    move_to_target = RewTerm(func=locomotion.move_to_target_bonus, weight=0.5, params={"threshold": 0.8, "target_pos": FAR_AHEAD})
+    move_to_target = RewTerm(func=mdp.heading_to_target_bonus, weight=0.5, params={"target_pos": FAR_AHEAD})
     action_l2 = RewTerm(func=mdp.action_l2, weight=-0.005)
     energy = RewTerm(func=locomotion.power_consumption, weight=-0.05, params={"gear_ratio": ANT_GEARS})
     near_obstacle = RewTerm(func=mdp.obstacle_proximity, weight=-0.5, params={"body_radius": ANT_BODY_RADIUS})
@@ -140,11 +144,13 @@ class GoalRewardsCfg:
     """Head for the goal around obstacles; a bonus for reaching it, a penalty for falling or hitting a tree.
 
     Isaac Lab scales every reward by the step (1/60 s here), so one-step events carry weights of hundreds: reaching
-    the goal is worth 10, a fall or a collision costs 2.
+    the goal is worth 10, a fall or a collision costs 2. Walking toward the goal outweighs standing and facing it
+    (with both at 0.5 per second, 64 CPU envs learned to stand facing the goal and never reached it in 300 epochs;
+    with these weights 20 % reached it by epoch 240, against 6 % for a random policy).
     """
 
-    toward_goal = RewTerm(func=mdp.velocity_toward_goal, weight=1.0)
-    facing_goal = RewTerm(func=mdp.heading_to_goal, weight=0.5)
+    toward_goal = RewTerm(func=mdp.velocity_toward_goal, weight=2.0)
+    facing_goal = RewTerm(func=mdp.heading_to_goal, weight=0.1)
     reached = RewTerm(func=mdp.termination_term, weight=600.0, params={"term_name": "goal_reached"})
     alive = RewTerm(func=mdp.is_alive, weight=0.5)
     upright = RewTerm(func=locomotion.upright_posture_bonus, weight=0.1, params={"threshold": 0.93})

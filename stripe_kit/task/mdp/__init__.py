@@ -10,5 +10,12 @@ from isaaclab.envs.mdp import *  # noqa: F401, F403
 from .commands import SceneGoalCommand, SceneGoalCommandCfg
 from .curriculum import terrain_levels_by_distance, terrain_levels_by_goal
 from .observations import base_heading, base_height_above_ground, heading_to_target, nearest_obstacles
-from .rewards import heading_to_goal, obstacle_proximity, progress_along, termination_term, velocity_toward_goal
+from .rewards import (
+    heading_to_goal,
+    heading_to_target_bonus,
+    obstacle_proximity,
+    progress_along,
+    termination_term,
+    velocity_toward_goal,
+)
 from .terminations import base_below_ground_height, goal_reached, obstacle_collision, physics_diverged
