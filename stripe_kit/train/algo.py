@@ -240,7 +240,8 @@ class StripeObserver(IsaacAlgoObserver):
         metrics: dict[str, Any] = {
             "epoch": epoch_num,
             "frames": int(algo.frame),
-            "fps": algo.curr_frames / elapsed if elapsed > 0 else None,
+            # every rank's frames, as rl_games counts ``frame`` (world_size is 1 on one GPU)
+            "fps": algo.curr_frames * algo.world_size / elapsed if elapsed > 0 else None,
             "mean_reward": _first(rewards.get_mean()) if rewards.current_size > 0 else None,
             "mean_episode_length": _first(algo.game_lengths.get_mean()) if algo.game_lengths.current_size > 0 else None,
             "time_s": round(context.time_offset + time.monotonic() - context.started, 2),
