@@ -172,6 +172,7 @@ def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int) 
         "num_envs": num_envs,
         "device": device,
         "env_steps_per_s": {"min": min(rates), "median": statistics.median(rates), "max": max(rates)},
+        "rates": rates,
         "creation_s": phases,
     }
     if gpu:

@@ -21,6 +21,7 @@ import os
 import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,15 +72,29 @@ def warp_compile(device: str) -> dict:
     return {"cold_cache_creation_s": cold_s, "warm_cache_creation_s": warm_s, "compile_s": cold_s - warm_s}
 
 
-def env_steps(device: str, sizes: list[int], steps: int) -> list[dict]:
-    """Env-steps/s of each variant at each size, the variants of one size measured back to back."""
-    results = []
-    for num_envs in sizes:
-        for variant in VARIANTS:
-            print(f"env steps: {variant} at {num_envs} envs", flush=True)
-            results.append(_child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
-                                   "--device", device, "--steps", str(steps), "--repeats", "5"], timeout=900))
-    return results
+def env_steps(device: str, sizes: list[int], steps: int, rounds: int = 1) -> list[dict]:
+    """Env-steps/s of each variant at each size, the variants of one size measured back to back.
+
+    With several rounds every variant is measured once per round, in turn, and its rates are pooled: on a shared
+    machine whose speed drifts over minutes, each variant then sees the same drift.
+    """
+    pooled: dict[tuple[int, str], dict] = {}
+    for round_ in range(rounds):
+        for num_envs in sizes:
+            for variant in VARIANTS:
+                print(f"env steps: {variant} at {num_envs} envs (round {round_ + 1} of {rounds})", flush=True)
+                result = _child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
+                                 "--device", device, "--steps", str(steps), "--repeats", "5"], timeout=900)
+                first = pooled.setdefault((num_envs, variant), result)
+                if "rates" in result and "rates" in first and result is not first:
+                    first["rates"] += result["rates"]
+                    first["env_steps_per_s"] = spread(first["rates"])
+    return list(pooled.values())
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Min, median and max of repeated measurements."""
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
 def profiles(device: str, num_envs: int) -> list[dict]:
@@ -204,7 +219,11 @@ def main() -> None:
                         choices=["compile", "steps", "profile", "dense", "training", "scene"])
     parser.add_argument("--append", action="store_true", help="add to today's results file instead of replacing it")
     parser.add_argument("--before", type=Path, help="an earlier results JSON, shown in brackets beside this run")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every variant this many times, in turn, and pool the rates (noisy machines)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error(f"--rounds: {args.rounds} is not accepted; give a whole number of at least 1")
     gpu = args.device.startswith("cuda")
     sizes = args.sizes or ([256, 1024, 4096, 16384] if gpu else [16, 64])
     date = datetime.date.today().isoformat()
@@ -215,7 +234,7 @@ def main() -> None:
         "packages": {name: importlib.metadata.version(name) for name in PACKAGES},
         "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.run", *sys.argv[1:]]),
         "warp_compile": None if "compile" in args.skip else warp_compile(args.device),
-        "env_steps": [] if "steps" in args.skip else env_steps(args.device, sizes, steps=200 if gpu else 50),
+        "env_steps": [] if "steps" in args.skip else env_steps(args.device, sizes, 200 if gpu else 50, args.rounds),
         "profiles": [] if "profile" in args.skip else profiles(args.device, 4096 if gpu else 64),
         "training": [] if "training" in args.skip else training(args.device, 4096 if gpu else 64, 20 if gpu else 8),
         "before": earlier_run(args.before) if args.before else None,

@@ -66,8 +66,8 @@ class WalkObservationsCfg:
 class WalkRewardsCfg:
     """Walk forward (+x) through the forest, upright and efficient, without touching trees.
 
-    Isaac Lab's Ant rewards, with progress (root velocity along +x) and the heading bonus computed in a third of the
-    torch ops of its ``progress_reward`` and ``move_to_target_bonus``: on a GPU, ops bound a step's time.
+    Isaac Lab's Ant rewards, with progress as the root velocity along +x (2 torch ops where ``progress_reward``
+    takes 13: on a GPU, ops bound a step's time) and the heading bonus on the heading the policy observes.
     """
 
     progress = RewTerm(func=mdp.progress_along, weight=1.0, params={"direction": (1.0, 0.0)})
@@ -144,9 +144,10 @@ class GoalRewardsCfg:
     """Head for the goal around obstacles; a bonus for reaching it, a penalty for falling or hitting a tree.
 
     Isaac Lab scales every reward by the step (1/60 s here), so one-step events carry weights of hundreds: reaching
-    the goal is worth 10, a fall or a collision costs 2. Walking toward the goal outweighs standing and facing it
-    (with both at 0.5 per second, 64 CPU envs learned to stand facing the goal and never reached it in 300 epochs;
-    with these weights 20 % reached it by epoch 240, against 6 % for a random policy).
+    the goal is worth 10, a fall or a collision costs 2. Walking toward the goal outweighs standing and facing it:
+    with both at 0.5 per second, 64 CPU envs learned to stand facing the goal and none reached it in 300 epochs;
+    with these weights 46 % of episodes end at the goal after 300 epochs (random policy: 6 %), and 99 % on the
+    H100 with 4096 envs after 400.
     """
 
     toward_goal = RewTerm(func=mdp.velocity_toward_goal, weight=2.0)

@@ -12,7 +12,7 @@ class SceneTensors:
 
     def __init__(self, scene: GeneratedScene, device: str):
         terrain = scene.terrain
-        self.heights = torch.as_tensor(terrain.heights, device=device)
+        self.heights = torch.as_tensor(terrain.heights, dtype=torch.float32, device=device)
         """Ground height grid [m], shape (nx, ny)."""
         self.origin = torch.tensor([terrain.x0, terrain.y0], device=device)
         self.resolution = terrain.resolution

@@ -55,8 +55,8 @@ def heading_to_goal(env: StripeEnv, command_name: str = "goal", threshold: float
 
 def heading_to_target_bonus(env: StripeEnv, target_pos: tuple[float, float, float], threshold: float = 0.8,
                             asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
-    """:func:`heading_to_goal` for a fixed target relative to the env origin (Isaac Lab's ``move_to_target_bonus``,
-    in a third of its ops)."""
+    """:func:`heading_to_goal` for a fixed target relative to the env origin: Isaac Lab's ``move_to_target_bonus``
+    measured on the heading the policy observes (:func:`heading_to_target`)."""
     return _alignment_bonus(heading_to_target(env, target_pos, asset_cfg)[:, 0], threshold)
 
 
