@@ -55,7 +55,7 @@ class Ranged:
 
 
 def instrument(env) -> None:
-    """Wrap the physics step, each manager and each manager term in profiler ranges.
+    """Wrap the physics step, each manager, each manager and event term and the robot's writes in profiler ranges.
 
     The wrappers are instance attributes and term-config fields of this env only; the classes stay as they are.
     """
@@ -63,25 +63,33 @@ def instrument(env) -> None:
         target = env if owner is None else getattr(env, owner, None)
         if target is not None and hasattr(target, method):
             setattr(target, method, Ranged(name, getattr(target, method)))
-    for manager in ("observation_manager", "reward_manager", "termination_manager"):
+    for manager in ("observation_manager", "reward_manager", "termination_manager", "event_manager"):
         for term_cfgs in _term_cfg_lists(getattr(env, manager, None)):
             for name, cfg in term_cfgs:
                 if not isinstance(cfg.func, Ranged):
                     cfg.func = Ranged(f"{manager.split('_')[0]}.{name}", cfg.func)
+    # the robot's writes into the simulation, where reset events spend their time
+    robot = env.scene["robot"]
+    for method in dir(type(robot)):
+        if method.startswith("write_") and callable(getattr(robot, method)):
+            setattr(robot, method, Ranged(f"robot.{method}", getattr(robot, method)))
 
 
 def _term_cfg_lists(manager) -> list[list[tuple[str, object]]]:
-    """(term name, term cfg) lists of a manager, one per observation group."""
+    """(term name, term cfg) lists of a manager, one per observation group or event mode."""
     if manager is None:
         return []
     if hasattr(manager, "_group_obs_term_cfgs"):
         names = manager._group_obs_term_names
         return [list(zip(names[group], cfgs)) for group, cfgs in manager._group_obs_term_cfgs.items()]
+    if hasattr(manager, "_mode_term_cfgs"):
+        names = manager._mode_term_names
+        return [list(zip(names[mode], cfgs)) for mode, cfgs in manager._mode_term_cfgs.items()]
     return [list(zip(manager._term_names, manager._term_cfgs))]
 
 
-TERM_RANGES = ("observation", "reward", "termination")
-"""Prefixes of the per-term ranges (``reward.alive``...)."""
+TERM_RANGES = ("observation", "reward", "termination", "event", "robot")
+"""Prefixes of the per-term ranges (``reward.alive``, ``event.reset_base``, ``robot.write_joint_state_to_sim``...)."""
 
 
 def _is_range(name: str) -> bool:
