@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 
 import torch
+
+from . import spread
 
 VARIANTS = ("forest", "no_obstacles", "ant_direct", "ant_manager", "dense_forest")
 
@@ -171,7 +172,7 @@ def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int) 
         "variant": variant,
         "num_envs": num_envs,
         "device": device,
-        "env_steps_per_s": {"min": min(rates), "median": statistics.median(rates), "max": max(rates)},
+        "env_steps_per_s": spread(rates),
         "rates": rates,
         "creation_s": phases,
     }

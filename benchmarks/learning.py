@@ -20,6 +20,8 @@ from pathlib import Path
 
 from stripe_kit.files import atomic_path
 
+from . import spread
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 RANDOM_POLICY = """
@@ -135,7 +137,7 @@ def main() -> None:
         "first_epoch_mean_return": rewards[0],
         "final_mean_return": statistics.mean(tail),
         "improvement_over_random": statistics.mean(tail) - baseline["mean_return"],
-        "training_frames_per_s": {"min": min(fps), "median": statistics.median(fps), "max": max(fps)} if fps else None,
+        "training_frames_per_s": spread(fps) if fps else None,
         "curve": {tag: series for tag, series in curve.items() if tag.endswith("/iter") or "success" in tag or tag.startswith("Episode")},
     }
     RESULTS.mkdir(exist_ok=True)

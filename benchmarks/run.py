@@ -21,7 +21,6 @@ import os
 import platform
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ from pathlib import Path
 import torch
 
 from stripe_kit.files import atomic_path
+
+from . import spread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy")
@@ -92,11 +93,6 @@ def env_steps(device: str, sizes: list[int], steps: int, rounds: int = 1) -> lis
     return list(pooled.values())
 
 
-def spread(values: list[float]) -> dict[str, float]:
-    """Min, median and max of repeated measurements."""
-    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
-
-
 def profiles(device: str, num_envs: int) -> list[dict]:
     """Torch ops and time per step of the forest and Isaac Lab's two Ants (``benchmarks.profile_step``)."""
     results = []
@@ -111,6 +107,7 @@ def training(device: str, num_envs: int, epochs: int) -> list[dict]:
     """rl_games frames/s over whole epochs (collection plus update) for the forest task and its obstacle-free twin."""
     code = """
 import json, sys, tempfile
+from benchmarks import spread
 from benchmarks.learning import read_curve
 from stripe_kit.task import REGISTERED
 from stripe_kit.train.runner import TrainOptions, train
@@ -124,7 +121,7 @@ result = train(TrainOptions(task=task, num_envs={num_envs}, device={device!r}, m
                             runs_dir=tempfile.mkdtemp()))
 fps = [value for _, value in read_curve(result.run_dir / "summaries")["performance/step_inference_rl_update_fps"]][2:]
 print("RESULT " + json.dumps({{"variant": {variant!r}, "num_envs": {num_envs}, "epochs": {epochs},
-      "frames_per_s": {{"min": min(fps), "median": sorted(fps)[len(fps) // 2], "max": max(fps)}}}}))
+      "frames_per_s": spread(fps)}}))
 """
     results = []
     for variant in ("forest", "no_obstacles"):

@@ -26,7 +26,6 @@ import os
 import platform
 import resource
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -38,6 +37,8 @@ import numpy as np
 from stripe_kit.files import atomic_path
 from stripe_kit.scene import BushSpec, LogSpec, NoiseTerrainSpec, PlacementContext, RockSpec, SceneSpec, TreeSpec
 from stripe_kit.scene.assets import Instances
+
+from . import spread
 
 TILE_SIZE = 62.5
 """Tile edge [m]; sizes are square grids of such tiles."""
@@ -156,7 +157,7 @@ def run_worker(method: str, label: str, repeats: int) -> dict:
     generate(tiles)
     peak_traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    median = statistics.median(seconds)
+    seconds_spread = spread(seconds)
     side = tiles * TILE_SIZE
     return {
         "method": method,
@@ -165,9 +166,9 @@ def run_worker(method: str, label: str, repeats: int) -> dict:
         "area_km2": side * side / 1e6,
         "tiles": tiles * tiles,
         "repeats": repeats,
-        "seconds": {"min": min(seconds), "median": median, "max": max(seconds), "all": seconds},
+        "seconds": {**seconds_spread, "all": seconds},
         "objects": objects,
-        "objects_per_s": objects / median if objects else None,
+        "objects_per_s": objects / seconds_spread["median"] if objects else None,
         "peak_traced_mb": peak_traced / 2**20,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

@@ -10,7 +10,6 @@ when it failed (NaN observations, rewards or losses, with the last good checkpoi
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -101,7 +100,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise
     finally:
         undo()
-    if options.distributed and int(os.getenv("RANK", "0")) > 0:
+    if options.rank > 0:
         return 0  # rank 0 reports the run (the others keep no checkpoints of their own)
     print(f"run directory: {result.run_dir}")
     print(f"checkpoint:    {result.checkpoint}")

@@ -85,6 +85,11 @@ class TrainOptions:
     curve_every: int = 10
     """Epochs between refreshes of ``learning_curve.png`` (it is written at the end too)."""
 
+    @property
+    def rank(self) -> int:
+        """This process's rank under ``torchrun`` (``RANK``) when distributed, else 0; rank 0 owns the run directory."""
+        return int(os.getenv("RANK", "0")) if self.distributed else 0
+
     def validate(self) -> TrainingSpec:
         """Check every option, naming the bad one; returns the spec of the task to train."""
         load_tasks()
@@ -178,7 +183,7 @@ def plan_run(options: TrainOptions) -> RunPlan | RunResult:
     from ..task.agent import default_device
 
     options.validate()
-    rank = int(os.getenv("RANK", "0")) if options.distributed else 0
+    rank = options.rank
     resume_checkpoint, start_epoch, start_frame = None, 0, 0
     if options.resume is not None:
         run_dir = Path(options.resume).expanduser().resolve()
@@ -303,7 +308,7 @@ def _train(options: TrainOptions, control: TrainControl) -> RunResult:
     control.update(state="starting")
     plan = plan_run(options)
     if isinstance(plan, RunResult):
-        if plan.status == "finished" and not (options.distributed and int(os.getenv("RANK", "0")) > 0):
+        if plan.status == "finished" and options.rank == 0:
             _update_manifest(plan.run_dir, {"status": "finished", "error": None})
         control.update(state="finished", epoch=plan.epochs, frames=plan.frames, max_epochs=plan.max_epochs,
                        run_dir=str(plan.run_dir), last_checkpoint=str(plan.checkpoint))
@@ -507,7 +512,7 @@ def _run_dir_path(options: TrainOptions, task: str) -> Path:
     run_dir = Path(options.runs_dir).expanduser().resolve() / task / name
     # under --distributed every rank creates the directory (any may come first); only a written run.json is a run
     taken = (run_dir / "run.json").exists() if options.distributed else run_dir.exists()
-    if taken and not (options.distributed and int(os.getenv("RANK", "0")) > 0):
+    if taken and options.rank == 0:
         raise SpecError("run_name", name, f"a name not used yet under {run_dir.parent} (or --resume {run_dir})")
     return run_dir
 
