@@ -9,12 +9,14 @@ from isaaclab.managers import EventTermCfg as EventTerm
 from isaaclab.managers import ObservationGroupCfg as ObsGroup
 from isaaclab.managers import ObservationTermCfg as ObsTerm
 from isaaclab.managers import RewardTermCfg as RewTerm
+from isaaclab.managers import SceneEntityCfg
 from isaaclab.managers import TerminationTermCfg as DoneTerm
 from isaaclab.utils import configclass
 from isaaclab_tasks.core.locomotion import mdp as locomotion
 
 from stripe_kit.task import SimSettings, TrainingSpec, mdp
 from stripe_kit.task.robots import ANT_OFFLINE_CFG
+from stripe_kit.task.sensors import RingPatternCfg, SceneRayCasterCfg
 
 from .scenes import ForestSceneSpec
 
@@ -24,6 +26,18 @@ ANT_BODY_RADIUS = 0.25
 """Radius of the Ant's torso disc for obstacle contact [m]."""
 FAR_AHEAD = (1000.0, 0.0, 0.0)
 """A walk target far along +x, relative to the env origin: the Ant is rewarded for facing it."""
+RING_RANGE = 4.0
+"""Range of the Ant's ring of range rays [m]."""
+ANT_SENSORS = {
+    "range_ring": SceneRayCasterCfg(
+        body_name="torso",
+        offset=SceneRayCasterCfg.OffsetCfg(pos=(0.0, 0.0, -0.2)),
+        ray_alignment="yaw",
+        pattern_cfg=RingPatternCfg(count=24, fov_deg=360.0),
+        max_distance=RING_RANGE,
+    )
+}
+"""A level ring of 24 range rays around the Ant's torso, 0.2 m below it (low enough for rocks and logs)."""
 
 
 @configclass
@@ -35,7 +49,8 @@ class AntActionsCfg:
 
 @configclass
 class AntPolicyObsCfg(ObsGroup):
-    """What every forest Ant sees: its height above the ground, body motion, joints, the nearest obstacles."""
+    """What every forest Ant senses: its height above the ground, body motion, joints, and a ring of range rays
+    (the distance to the ground or an obstacle in 24 directions, 0 to 1 over 4 m)."""
 
     base_height = ObsTerm(func=mdp.base_height_above_ground)
     base_lin_vel = ObsTerm(func=mdp.base_lin_vel)
@@ -43,7 +58,8 @@ class AntPolicyObsCfg(ObsGroup):
     base_up_proj = ObsTerm(func=locomotion.base_up_proj)
     joint_pos_norm = ObsTerm(func=mdp.joint_pos_limit_normalized)
     joint_vel_rel = ObsTerm(func=mdp.joint_vel_rel, scale=0.2)
-    obstacles = ObsTerm(func=mdp.nearest_obstacles, params={"count": 4})
+    range_ring = ObsTerm(func=mdp.ray_distances, params={"sensor_cfg": SceneEntityCfg("range_ring")},
+                         scale=1.0 / RING_RANGE)
     actions = ObsTerm(func=mdp.last_action)
 
     def __post_init__(self):
@@ -82,9 +98,14 @@ class WalkRewardsCfg:
 
 @configclass
 class WalkTerminationsCfg:
-    """End on time-out, on falling (relative to the ground under the robot), on hitting a tree, or off the map."""
+    """End on time-out, on falling (relative to the ground under the robot), on hitting a tree, or off the map.
+
+    Leaving the map truncates the episode as a time-out does (the robot did nothing wrong; its value is
+    bootstrapped), 1 m before the edge of the generated ground.
+    """
 
     time_out = DoneTerm(func=mdp.time_out, time_out=True)
+    off_map = DoneTerm(func=mdp.off_terrain, params={"distance_buffer": 1.0}, time_out=True)
     fallen = DoneTerm(func=mdp.base_below_ground_height, params={"minimum_height": 0.31})
     collision = DoneTerm(func=mdp.obstacle_collision, params={"body_radius": ANT_BODY_RADIUS})
 
@@ -178,6 +199,7 @@ FOREST_WALK_ANT = TrainingSpec(
     terminations=WalkTerminationsCfg(),
     events=AntEventsCfg(),
     curriculum=ForestCurriculumCfg(),
+    sensors=ANT_SENSORS,
     description="Ant walks forward (+x) through the generated forest without hitting trees.",
 )
 
@@ -191,6 +213,7 @@ FOREST_GOAL_ANT = TrainingSpec(
     events=GoalEventsCfg(),
     commands=GoalCommandsCfg(),
     curriculum=GoalCurriculumCfg(),
+    sensors=ANT_SENSORS,
     sim=SimSettings(episode_length_s=10.0),
     description="Ant reaches a goal 2 to 3 m ahead across its tile, around the trees.",
 )

@@ -2,14 +2,14 @@
 
 Building the env config generates nothing. :class:`StripeEnv` generates the scene from the env's seed before
 Isaac Lab builds the stage, hands the terrain to Isaac Lab's ``TerrainImporter`` (so terrain-based terms work),
-and after the physics model exists binds the per-environment obstacle slots. MDP terms reach the generated scene
-as ``env.generated_scene`` (device tensors in ``env.scene_data``) and the obstacles in physics as
-``env.obstacles``.
+and after the physics model exists binds the per-environment obstacle slots, which follow each robot through the
+whole scene (refreshed every policy step and after resets). MDP terms reach the generated scene as
+``env.generated_scene`` (device tensors in ``env.scene_data``) and the obstacles in physics as ``env.obstacles``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import MISSING
 
 import numpy as np
@@ -26,8 +26,11 @@ from ..errors import SpecError
 from ..scene.spec import GeneratedScene, SceneSpec
 from ..scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
 from .mdp.terminations import physics_diverged
-from .obstacles import ColliderSlotsCfg, ObstacleSlots, slot_bounds
+from .obstacle_index import ObstacleIndex
+from .obstacles import ColliderSlotsCfg, ObstacleSlots, scene_obstacle_index, slot_bounds, slots_needed
+from .robots import robot_radius
 from .scene_data import SceneTensors
+from .sensors import SceneRayCaster
 
 OBSTACLES_PRIM = "Obstacles"
 """Name of the per-environment prim holding the obstacle slot colliders."""
@@ -64,14 +67,12 @@ def lift_heightfields_to_their_data(physics: object) -> None:
 
 
 class SceneTerrainImporter(TerrainImporter):
-    """Isaac Lab's terrain importer, with the ground in blocks and listeners for environments that change tiles.
+    """Isaac Lab's terrain importer, with the ground in blocks.
 
     - **Blocks.** A terrain wider than :attr:`HEIGHTFIELD_BLOCK` is imported as a grid of meshes, each tagged for
       its own Newton height field. MuJoCo-Warp collides a height field in the field's own frame in float32; robots
       over 100 m from the centre of one large field were flung off at reset (measured on CPU on a 256 m terrain;
       the dense-forest GPU run diverged the same way), while a 64 m block keeps every robot within 46 m of its centre.
-    - **Listeners.** Curriculum terms move environments with ``update_env_origins`` at reset, before the reset
-      events and commands run; the obstacle slots listen, so everything later in the reset sees the new tile.
     """
 
     HEIGHTFIELD_BLOCK = 64.0
@@ -79,8 +80,6 @@ class SceneTerrainImporter(TerrainImporter):
 
     def __init__(self, cfg: TerrainImporterCfg):
         self._blocks: list[str] = []  # prim paths of the ground blocks, filled by import_mesh during __init__
-        self.tile_listeners: list[Callable[[torch.Tensor], None]] = []
-        """Called with the environment ids whenever ``update_env_origins`` may have moved them."""
         super().__init__(cfg)
 
     def import_mesh(self, name: str, mesh: trimesh.Trimesh):
@@ -115,12 +114,6 @@ class SceneTerrainImporter(TerrainImporter):
         for path in self._blocks or [prim_path]:
             super()._tag_heightfield_collider(path, horizontal_scale)
 
-    def update_env_origins(self, env_ids: torch.Tensor, move_up: torch.Tensor, move_down: torch.Tensor):
-        """Move environments between tile rows as Isaac Lab does, then notify the listeners."""
-        super().update_env_origins(env_ids, move_up, move_down)
-        for listener in self.tile_listeners:
-            listener(env_ids)
-
 
 @configclass
 class StripeSceneCfg(InteractiveSceneCfg):
@@ -132,7 +125,7 @@ class StripeSceneCfg(InteractiveSceneCfg):
     )
     """Ground; its generator is filled in from the scene spec when the env is built."""
     obstacles: AssetBaseCfg = AssetBaseCfg(prim_path="{ENV_REGEX_NS}/" + OBSTACLES_PRIM, spawn=ColliderSlotsCfg())
-    """Static collider slots of each environment, moved onto the scene's obstacles at reset."""
+    """Static collider slots of each environment, moved onto the scene's obstacles around its robot."""
 
 
 @configclass
@@ -142,6 +135,13 @@ class StripeEnvCfg(ManagerBasedRLEnvCfg):
     scene_spec: SceneSpec = MISSING
     """Generator of the scene, run when the env is built."""
     scene: StripeSceneCfg = MISSING
+    obstacle_reach: float | None = None
+    """Distance from a robot's root within which every obstacle collides [m]; None: the robot's horizontal radius
+    plus ``robot_top_speed`` times the policy step (see :class:`~stripe_kit.task.SimSettings`)."""
+    robot_top_speed: float = 5.0
+    """Fastest a robot's root is expected to move [m/s], for the default reach."""
+    obstacle_slots: dict[str, int] | None = None
+    """Collider slots per kind in each env; None: as many as the scene needs within the reach."""
 
 
 class StripeEnv(ManagerBasedRLEnv):
@@ -165,9 +165,13 @@ class StripeEnv(ManagerBasedRLEnv):
         cfg.scene.terrain.terrain_generator = SceneTerrainGeneratorCfg(
             terrain_key=key, seed=seed, **cfg.scene_spec.terrain.generator_fields()
         )
-        cfg.scene.obstacles.spawn = cfg.scene.obstacles.spawn.replace(**slot_bounds(self.generated_scene))
+        self.obstacle_index: ObstacleIndex = scene_obstacle_index(self.generated_scene, self.obstacle_reach(cfg),
+                                                                  cfg.sim.device)
+        """Every slot obstacle of the scene by grid cell, listed within the obstacle reach of each cell."""
+        slots = slots_needed(self.generated_scene, self.obstacle_index, cfg.obstacle_slots)
+        cfg.scene.obstacles.spawn = cfg.scene.obstacles.spawn.replace(slots=slots, **slot_bounds(self.generated_scene))
         self.obstacles: ObstacleSlots | None = None
-        """Per-environment obstacle colliders, bound once the physics model exists."""
+        """Per-environment obstacle colliders around each robot, bound once the physics model exists."""
         self.scene_data: SceneTensors | None = None
         """The generated scene as device tensors (ground heights, tile difficulty, spawn points)."""
         super().__init__(cfg, render_mode, **kwargs)
@@ -176,10 +180,11 @@ class StripeEnv(ManagerBasedRLEnv):
         """Bind the obstacle slots to the physics model, and set its ground right, before the managers run."""
         lift_heightfields_to_their_data(self.cfg.sim.physics)
         self.scene_data = SceneTensors(self.generated_scene, self.device)
-        self.obstacles = ObstacleSlots(self, self.generated_scene, OBSTACLES_PRIM)
-        self.obstacles.place(torch.arange(self.num_envs, device=self.device))
-        if isinstance(self.scene.terrain, SceneTerrainImporter):
-            self.scene.terrain.tile_listeners.append(lambda env_ids: self.obstacles.place(self.env_id_tensor(env_ids)))
+        self.obstacles = ObstacleSlots(self, self.generated_scene, self.obstacle_index, OBSTACLES_PRIM)
+        self.obstacles.follow()
+        for name, sensor in self.scene.sensors.items():
+            if isinstance(sensor, SceneRayCaster):
+                sensor.bind(self, name)
         try:
             super().load_managers()
         except (ValueError, KeyError) as error:
@@ -206,8 +211,20 @@ class StripeEnv(ManagerBasedRLEnv):
                     raise SpecError(f"observations.{group}.{name}", "NaN or infinite values", "finite observations")
                 start += width
 
+    @staticmethod
+    def obstacle_reach(cfg: StripeEnvCfg) -> float:
+        """The obstacle reach of a config: its own, or the robot's radius plus its top speed times the policy step."""
+        if cfg.obstacle_reach is not None:
+            return cfg.obstacle_reach
+        return robot_radius(cfg.scene.robot) + cfg.robot_top_speed * cfg.sim.dt * cfg.decimation
+
+    def step(self, action: torch.Tensor):
+        """Step as Isaac Lab does, with every obstacle within reach of each robot in its world for this step."""
+        self.obstacles.follow()
+        return super().step(action)
+
     def _reset_idx(self, env_ids):
-        """Reset as Isaac Lab does; with a terrain importer that does not notify tile changes, move the slots after.
+        """Reset as Isaac Lab does, then put the obstacles around the robots where the reset placed them.
 
         Robots whose simulation diverged (``physics_diverged``) get zero reward for this step, so their NaN reaches
         neither the learner nor the logged episode sums; the reset below restores their state.
@@ -220,8 +237,7 @@ class StripeEnv(ManagerBasedRLEnv):
                 for episode_sum in self.reward_manager._episode_sums.values():
                     episode_sum.masked_fill_(diverged, 0.0)
         super()._reset_idx(env_ids)
-        if not isinstance(self.scene.terrain, SceneTerrainImporter):
-            self.obstacles.place(self.env_id_tensor(env_ids))
+        self.obstacles.follow()
 
     def env_id_tensor(self, env_ids: Sequence[int] | torch.Tensor | slice | None) -> torch.Tensor:
         """Environment ids as a long tensor on the sim device (Isaac Lab passes lists, tensors or slices)."""

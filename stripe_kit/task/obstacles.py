@@ -1,10 +1,12 @@
-"""Scene obstacles in physics: a fixed number of static primitive colliders per environment.
+"""Scene obstacles in physics: a fixed number of static primitive colliders per environment that follow its robot.
 
-Every environment owns a few static capsules and spheres (the *slots*). When an environment is placed on a tile,
-its slots are moved onto the obstacles of the generated scene nearest to its spawn point, by writing Newton's
-per-world shape transforms and sizes; unused slots are parked far below the ground. The physics therefore sees a
-dozen cheap primitives per world, whatever the size of the forest, instead of thousands of prims (STRIPE-kit
-v0.3) or obstacles folded into the height field (measured at 0.37x of flat on the H100).
+Every environment owns a few static capsules and spheres (the *slots*). Every policy step, and after every reset,
+each environment's slots are moved onto the obstacles of the generated scene within reach of its robot, looked up
+in a spatial index of the whole scene (:class:`~stripe_kit.task.obstacle_index.ObstacleIndex`) by one kernel that
+writes Newton's shape transforms and sizes and MuJoCo-Warp's per-world copy of them; unused slots are parked far
+below the ground, off the map. The physics therefore sees a few dozen cheap primitives per world, whatever the
+size of the forest, instead of thousands of prims (STRIPE-kit v0.3) or obstacles folded into the height field
+(measured at 0.37x of flat on the H100), and a robot meets every obstacle wherever it goes.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+import warp as wp
 from isaaclab.sim.spawners.spawner_cfg import SpawnerCfg
 from isaaclab.sim.utils import clone, create_prim, get_current_stage
 from isaaclab.utils import configclass
 from pxr import Usd, UsdGeom, UsdPhysics
-from scipy.spatial import cKDTree
 
 from ..errors import SpecError
 from ..scene.assets import CAPSULE, SPHERE
+from .kernels import follow_obstacles_kernel
+from .obstacle_index import ObstacleIndex
 
 if TYPE_CHECKING:
     from ..scene.spec import GeneratedScene
@@ -32,6 +36,10 @@ SLOT_KINDS: dict[str, str] = {CAPSULE: "Capsule", SPHERE: "Sphere"}
 
 PARKED_DEPTH = -50.0
 """Height [m] at which unused slots wait, far below any terrain."""
+PARKED_POSITION = (1.0e4, 1.0e4, PARKED_DEPTH)
+"""Where unused slots wait: below the ground and off the map, so distance-based terms never meet them."""
+MAX_SLOTS = 256
+"""Most slots of one kind an environment may have."""
 
 
 @clone
@@ -53,7 +61,7 @@ def spawn_collider_slots(
     for kind, prim_type in SLOT_KINDS.items():
         for index in range(cfg.slots[kind]):
             path = f"{prim_path}/{prim_type}_{index}"
-            create_prim(path, prim_type, translation=(0.0, 0.0, PARKED_DEPTH - index), attributes=sizes[kind], stage=stage)
+            create_prim(path, prim_type, translation=PARKED_POSITION, attributes=sizes[kind], stage=stage)
             UsdPhysics.CollisionAPI.Apply(stage.GetPrimAtPath(path))
             UsdGeom.Imageable(stage.GetPrimAtPath(path)).CreatePurposeAttr(UsdGeom.Tokens.guide)
     return root
@@ -65,7 +73,7 @@ class ColliderSlotsCfg(SpawnerCfg):
 
     func: Callable = spawn_collider_slots
     slots: dict[str, int] = {CAPSULE: 8, SPHERE: 4}
-    """Slots per collider kind and environment: how many of the obstacles nearest the spawn point collide."""
+    """Slots per collider kind and environment; set from the generated scene when the env is built."""
     capsule_radius: float = 0.5
     """Largest capsule radius a slot takes [m]; set from the generated scene when the env is built."""
     capsule_half_height: float = 2.0
@@ -85,113 +93,174 @@ def slot_bounds(scene: GeneratedScene) -> dict[str, float]:
     }
 
 
-class ObstacleSlots:
-    """Moves each environment's collider slots onto the scene obstacles around its spawn point.
+def slot_obstacles(scene: GeneratedScene) -> np.ndarray:
+    """Indices into ``scene.colliders`` of the obstacles that slots can hold (capsules and spheres)."""
+    return np.flatnonzero(np.isin(scene.colliders.kind, list(SLOT_KINDS)))
 
-    The nearest obstacles of every tile are computed once with a KD-tree; a reset then costs one gather and one
-    write into Newton's shape arrays for the reset environments.
+
+def scene_obstacle_index(scene: GeneratedScene, reach: float, device: str,
+                         field: str = "sim.obstacle_reach") -> ObstacleIndex:
+    """Index of the scene's slot obstacles; its obstacle ids count along :func:`slot_obstacles`."""
+    members = slot_obstacles(scene)
+    colliders = scene.colliders
+    return ObstacleIndex(colliders.positions[members, :2], colliders.footprint[members], reach,
+                         scene.terrain.extent, device, field=field)
+
+
+def slots_needed(scene: GeneratedScene, index: ObstacleIndex, slots: dict[str, int] | None) -> dict[str, int]:
+    """Slots per kind: the most obstacles of the kind one index cell lists (at least one), or ``slots`` when they
+    hold that many.
+
+    Raises:
+        SpecError: If a given slot count is smaller than the scene needs, or the scene needs more than
+            :data:`MAX_SLOTS`.
+    """
+    kinds = scene.colliders.kind[slot_obstacles(scene)]
+    needed = {kind: index.max_count_of(kinds == kind) for kind in SLOT_KINDS}
+    for kind, count in needed.items():
+        if count > MAX_SLOTS:
+            raise SpecError("sim.obstacle_reach", index.reach,
+                            f"a reach within which at most {MAX_SLOTS} {kind}s stand ({count} do in this scene)")
+        if slots is not None and slots.get(kind, 0) < count:
+            raise SpecError(f"sim.obstacle_slots.{kind}", slots.get(kind, 0),
+                            f"at least {count}: up to {count} {kind}s of this scene lie within the obstacle reach "
+                            f"({index.reach:.2f} m) of one point (None derives the count from the scene)")
+    if slots is None:
+        # at least one (parked) slot per kind, so terms that reduce over the slots never meet an empty dimension
+        return {kind: max(count, 1) for kind, count in needed.items()}
+    return {kind: int(slots.get(kind, 0)) for kind in SLOT_KINDS}
+
+
+class ObstacleSlots:
+    """Keeps every scene obstacle within reach of each robot in that robot's world, as the robot moves.
+
+    Each env owns a fixed number of static capsules and spheres (the slots). :meth:`follow` looks up the index
+    cell under each robot's root and writes the obstacles it lists into the env's slots, into Newton's model
+    (shape transforms and sizes) and into MuJoCo-Warp's per-world copy of it, in one kernel launch; leftover
+    slots are parked. :attr:`positions`, :attr:`radii` and :attr:`obstacle_ids` are the public, always-current
+    view of what is in physics.
     """
 
-    def __init__(self, env: StripeEnv, scene: GeneratedScene, slots_root: str):
+    def __init__(self, env: StripeEnv, scene: GeneratedScene, index: ObstacleIndex, slots_root: str):
         from isaaclab_newton.physics import NewtonManager
 
         self._env = env
-        self._manager = NewtonManager
-        model = NewtonManager.get_model()
+        self.index = index
         self.device = env.device
-        self._transforms = _as_torch(model.shape_transform)
-        self._scales = _as_torch(model.shape_scale)
-        labels = list(model.shape_label)
+        self.reach = index.reach
+        """Distance from a robot's root within which every obstacle is in its world [m]."""
+        self.slots = {kind: int(env.cfg.scene.obstacles.spawn.slots.get(kind, 0)) for kind in SLOT_KINDS}
+        model = NewtonManager.get_model()
         num_envs = env.num_envs
-        self.slots = env.cfg.scene.obstacles.spawn.slots
-        self._placed_tile = torch.full((num_envs, 2), -1, dtype=torch.long, device=self.device)
-        self.shape_ids: dict[str, torch.Tensor] = {}
-        self.tile_obstacles: dict[str, torch.Tensor] = {}
-        self._poses: dict[str, torch.Tensor] = {}
-        self._sizes: dict[str, torch.Tensor] = {}
+        columns = [(kind, slot) for kind in SLOT_KINDS for slot in range(self.slots[kind])]
+        width = max(len(columns), 1)
+        shape_ids = np.full((num_envs, width), -1, dtype=np.int32)
+        column_of = {column: i for i, column in enumerate(columns)}
+        for shape_id, label in enumerate(model.shape_label):
+            env_id, kind, slot = _parse_slot_label(label, slots_root)
+            if env_id is not None and env_id < num_envs and (kind, slot) in column_of:
+                shape_ids[env_id, column_of[kind, slot]] = shape_id
+        if columns and (shape_ids < 0).any():
+            raise SpecError("scene.obstacles", slots_root, "slot colliders in every environment of the physics model")
+        members = slot_obstacles(scene)
         colliders = scene.colliders
-        spawn_xy = scene.spawn_points[..., :2].reshape(-1, 2)
-        rows, cols = scene.spawn_points.shape[:2]
-        for kind, prim_type in SLOT_KINDS.items():
-            ids = np.full((num_envs, self.slots[kind]), -1, dtype=np.int64)
-            for shape_id, label in enumerate(labels):
-                env_id, slot = _parse_slot_label(label, slots_root, prim_type)
-                if env_id is not None and slot < self.slots[kind]:
-                    ids[env_id, slot] = shape_id
-            if (ids < 0).any():
-                raise SpecError("scene.obstacles", slots_root, f"{prim_type} slot colliders in every environment of the physics model")
-            self.shape_ids[kind] = torch.as_tensor(ids, device=self.device)
-            members = np.flatnonzero(colliders.kind == kind)
-            # pose rows: x, y, z, qx, qy, qz, qw; one parked row at the end for empty slots
-            poses = np.zeros((len(members) + 1, 7), dtype=np.float32)
-            poses[:-1, :3] = colliders.positions[members]
-            poses[:-1, 3:] = colliders.orientations[members]
-            poses[-1] = (0.0, 0.0, PARKED_DEPTH, 0.0, 0.0, 0.0, 1.0)
-            sizes = np.zeros((len(members) + 1, 3), dtype=np.float32)
-            sizes[:-1] = colliders.sizes[members]
-            sizes[-1] = (0.01, 0.01, 0.0)
-            nearest = np.full((rows * cols, self.slots[kind]), len(members), dtype=np.int64)
-            if len(members):
-                k = min(self.slots[kind], len(members))
-                _, idx = cKDTree(colliders.positions[members, :2]).query(spawn_xy, k=k)
-                nearest[:, :k] = np.asarray(idx).reshape(rows * cols, k)
-            self.tile_obstacles[kind] = torch.as_tensor(nearest.reshape(rows, cols, -1), device=self.device)
-            self._poses[kind] = torch.as_tensor(poses, device=self.device)
-            self._sizes[kind] = torch.as_tensor(sizes, device=self.device)
-        total = sum(self.slots[kind] for kind in SLOT_KINDS)
-        self.positions = torch.zeros((num_envs, total, 3), device=self.device)
-        """World position of every environment's slot obstacles, shape (num_envs, slots, 3); parked ones far below."""
-        self.radii = torch.zeros((num_envs, total), device=self.device)
-        """Horizontal radius of every environment's slot obstacles [m], shape (num_envs, slots)."""
+        # one row per slot obstacle, plus a parked row for empty slots
+        poses = np.zeros((len(members) + 1, 7), dtype=np.float32)
+        poses[:-1, :3] = colliders.positions[members]
+        poses[:-1, 3:] = colliders.orientations[members]
+        poses[-1] = (*PARKED_POSITION, 0.0, 0.0, 0.0, 1.0)
+        sizes = np.zeros((len(members) + 1, 3), dtype=np.float32)
+        sizes[:-1] = colliders.sizes[members]
+        sizes[-1] = (0.01, 0.01, 0.0)
+        kinds = np.array([list(SLOT_KINDS).index(kind) for kind in colliders.kind[members]] or [0], dtype=np.int32)
+        self.collider_ids = members
+        """Index into ``scene.colliders`` of each obstacle id in :attr:`obstacle_ids`."""
+        self.obstacle_pose = wp.array(poses, dtype=wp.transformf, device=self.device)
+        """Pose of every slot obstacle (a capsule's axis is its local z), then the parked pose (Warp)."""
+        self.obstacle_size = wp.array(sizes, dtype=wp.vec3f, device=self.device)
+        """Radius and half-height (0 for a sphere) of every slot obstacle, then the parked size (Warp)."""
+        self._obstacle_kind = wp.array(kinds, dtype=wp.int32, device=self.device)
+        self._slot_shape = wp.array(shape_ids, dtype=wp.int32, device=self.device)
+        self._slot_geom, self._geoms = _mujoco_geoms(NewtonManager, shape_ids, self.device) if columns else (None, [])
+        self._model = model
+        self._positions = wp.zeros((num_envs, width), dtype=wp.vec3f, device=self.device)
+        self._radii = wp.zeros((num_envs, width), dtype=wp.float32, device=self.device)
+        self._obstacle_ids = wp.full((num_envs, width), -1, dtype=wp.int32, device=self.device)
+        self.positions = wp.to_torch(self._positions)[:, : len(columns)]
+        """World position of every env's slot obstacles, shape (num_envs, slots, 3); parked ones off the map."""
+        self.radii = wp.to_torch(self._radii)[:, : len(columns)]
+        """Radius of every env's slot obstacles [m], shape (num_envs, slots); capsules first, then spheres."""
+        self.obstacle_ids = wp.to_torch(self._obstacle_ids)[:, : len(columns)]
+        """Obstacle id in each slot (an index into :attr:`collider_ids`), -1 where the slot is parked."""
+        self._robot = env.scene["robot"]
+        self._obstacle_xy = torch.as_tensor(poses[:, :2], device=self.device)
+        self._obstacle_radius = torch.as_tensor(sizes[:, 0], device=self.device)
 
-    def place(self, env_ids: torch.Tensor) -> None:
-        """Move the slots of those ``env_ids`` whose spawn tile changed onto the obstacles nearest the new tile.
+    def around(self, xy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every obstacle within reach of points ``xy`` (..., 2), anywhere in the scene, from the index.
 
-        Called whenever the terrain moves environments between tiles; environments left on their tile keep their
-        slots, so the solver is told of a model change only when a slot actually moved. The obstacle tensors that
-        MDP terms read are updated here too, so a step reads them without gathering.
+        Returns:
+            Obstacle centres (..., K, 2) and radii (..., K); entries beyond a point's obstacles are parked off the
+            map with zero radius.
         """
-        terrain = self._env.scene.terrain
-        tiles = torch.stack([terrain.terrain_levels[env_ids], terrain.terrain_types[env_ids]], dim=1)
-        moved = (tiles != self._placed_tile[env_ids]).any(dim=1)
-        if not bool(moved.any()):
+        ids, valid = self.index.around(xy)
+        parked = len(self._obstacle_xy) - 1
+        ids = torch.where(valid, ids, parked)
+        return self._obstacle_xy[ids], torch.where(valid, self._obstacle_radius[ids], 0.0)
+
+    def follow(self) -> None:
+        """Put each env's slots on the obstacles within reach of its robot's root, now (one kernel launch)."""
+        if not self.positions.shape[1]:
             return
-        env_ids, tiles = env_ids[moved], tiles[moved]
-        self._placed_tile[env_ids] = tiles
-        levels, types = tiles[:, 0], tiles[:, 1]
-        first = 0
-        for kind, ids in self.shape_ids.items():
-            obstacle = self.tile_obstacles[kind][levels, types]
-            poses, sizes = self._poses[kind][obstacle], self._sizes[kind][obstacle]
-            shapes = ids[env_ids].reshape(-1)
-            self._transforms[shapes] = poses.reshape(-1, 7)
-            self._scales[shapes] = sizes.reshape(-1, 3)
-            last = first + self.slots[kind]
-            self.positions[env_ids, first:last] = poses[..., :3]
-            self.radii[env_ids, first:last] = sizes[..., 0]
-            first = last
-        from newton import ModelFlags
-
-        self._manager.add_model_change(ModelFlags.SHAPE_PROPERTIES)
+        index = self.index
+        wp.launch(
+            follow_obstacles_kernel,
+            dim=self._env.num_envs,
+            inputs=[
+                self._robot.data.root_link_pose_w.warp, wp.vec2f(*index.origin), index.cell, index.nx, index.ny,
+                index.cell_start, index.cell_items, self._obstacle_kind, self.obstacle_pose, self.obstacle_size,
+                self.slots[CAPSULE], self.slots[SPHERE], self._slot_shape, self._slot_geom,
+                self._model.shape_transform, self._model.shape_scale, *self._geoms,
+                self._positions, self._radii, self._obstacle_ids,
+            ],
+            device=self.device,
+        )
 
 
-def _parse_slot_label(label: str, slots_root: str, prim_type: str) -> tuple[int | None, int]:
-    """Environment index and slot index of a Newton shape label like ``/World/envs/env_3/Obstacles/Capsule_7``."""
+def _mujoco_geoms(manager, shape_ids: np.ndarray, device: str) -> tuple[wp.array, list[wp.array]]:
+    """MuJoCo-Warp geom index of each slot shape in its world, and the per-world geom arrays to write.
+
+    Writing the slots' ``geom_pos``, ``geom_quat`` and ``geom_size`` directly is what Newton's
+    ``notify_model_changed(SHAPE_PROPERTIES)`` does for them, without rewriting every geom of every world each
+    step. Without a MuJoCo-Warp model (geoms -1) only Newton's model is written.
+    """
+    solver = getattr(manager, "_solver", None)
+    mapping = getattr(solver, "mjc_geom_to_newton_shape", None)
+    mjw = getattr(solver, "mjw_model", None)
+    geoms = np.full(shape_ids.shape, -1, dtype=np.int32)
+    if mapping is None or mjw is None:
+        dummy = [wp.zeros((1, 1), dtype=dtype, device=device) for dtype in (wp.vec3f, wp.quatf, wp.vec3f)]
+        return wp.array(geoms, dtype=wp.int32, device=device), dummy
+    table = mapping.numpy()  # (worlds, geoms) -> Newton shape
+    for env_id in range(shape_ids.shape[0]):
+        geom_of = {int(shape): geom for geom, shape in enumerate(table[env_id]) if shape >= 0}
+        geoms[env_id] = [geom_of.get(int(shape), -1) for shape in shape_ids[env_id]]
+    if (geoms < 0).any():
+        raise SpecError("scene.obstacles", "MuJoCo-Warp model", "a MuJoCo geom for every obstacle slot")
+    return wp.array(geoms, dtype=wp.int32, device=device), [mjw.geom_pos, mjw.geom_quat, mjw.geom_size]
+
+
+def _parse_slot_label(label: str, slots_root: str) -> tuple[int | None, str, int]:
+    """Env index, collider kind and slot index of a Newton shape label like ``/World/envs/env_3/Obstacles/Capsule_7``."""
     prefix = "/World/envs/env_"
     if not label.startswith(prefix):
-        return None, -1
+        return None, "", -1
     env_part, _, rest = label[len(prefix):].partition("/")
-    if not rest.startswith(f"{slots_root}/{prim_type}_"):
-        return None, -1
-    slot = rest[len(slots_root) + len(prim_type) + 2:].partition("/")[0]
-    if not (env_part.isdigit() and slot.isdigit()):
-        return None, -1
-    return int(env_part), int(slot)
-
-
-def _as_torch(array) -> torch.Tensor:
-    """Zero-copy torch view of a Warp array of vectors or transforms, flattened to (N, components)."""
-    import warp as wp
-
-    tensor = wp.to_torch(array)
-    return tensor.reshape(tensor.shape[0], -1)
+    if not env_part.isdigit() or not rest.startswith(f"{slots_root}/"):
+        return None, "", -1
+    name = rest[len(slots_root) + 1:].partition("/")[0]
+    for kind, prim_type in SLOT_KINDS.items():
+        slot = name.removeprefix(f"{prim_type}_")
+        if name.startswith(f"{prim_type}_") and slot.isdigit():
+            return int(env_part), kind, int(slot)
+    return None, "", -1

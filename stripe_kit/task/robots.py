@@ -42,3 +42,32 @@ def check_robot_file(robot: ArticulationCfg, field: str = "robot") -> None:
         raise SpecError(f"{field}.spawn.usd_path", path, f"a USD file that opens ({str(error).splitlines()[0]})") from None
     if stage is None or not stage.GetPseudoRoot().GetChildren():
         raise SpecError(f"{field}.spawn.usd_path", path, "a USD file with prims")
+
+
+def robot_radius(robot: ArticulationCfg, default: float = 1.0) -> float:
+    """Horizontal reach of a robot from its root [m]: the half-diagonal of its USD's bounding box in xy.
+
+    Read from the robot's own USD file (every purpose, so colliders count), relative to the root prim's
+    position; ``default`` when the file is remote or not a USD file. The obstacle reach of a task starts from it.
+    """
+    path = getattr(robot.spawn, "usd_path", None)
+    if not path or "://" in path or not os.path.isfile(path):
+        return default
+    from pxr import Usd, UsdGeom
+
+    stage = Usd.Stage.Open(path)
+    root = stage.GetDefaultPrim() or next(iter(stage.GetPseudoRoot().GetChildren()), None)
+    if root is None:
+        return default
+    cache = UsdGeom.BBoxCache(Usd.TimeCode.Default(), [UsdGeom.Tokens.default_, UsdGeom.Tokens.render,
+                                                       UsdGeom.Tokens.proxy, UsdGeom.Tokens.guide])
+    box = cache.ComputeWorldBound(root).ComputeAlignedRange()
+    if box.IsEmpty():
+        return default
+    origin = UsdGeom.Xformable(root).ComputeLocalToWorldTransform(Usd.TimeCode.Default()).ExtractTranslation() \
+        if root.IsA(UsdGeom.Xformable) else (0.0, 0.0, 0.0)
+    low, high = box.GetMin(), box.GetMax()
+    dx = max(abs(low[0] - origin[0]), abs(high[0] - origin[0]))
+    dy = max(abs(low[1] - origin[1]), abs(high[1] - origin[1]))
+    scale = max(getattr(robot.spawn, "scale", None) or (1.0,))
+    return float((dx * dx + dy * dy) ** 0.5 * scale)

@@ -27,6 +27,8 @@ class SceneTensors:
         """Difficulty of each tile, shape (rows, cols)."""
         self.spawn_points = torch.as_tensor(scene.spawn_points, dtype=torch.float32, device=device)
         """Spawn point of each tile [m], shape (rows, cols, 3)."""
+        self.bounds = (self.origin, self.origin + torch.tensor([nx - 1, ny - 1], device=device) * self.resolution)
+        """Lowest and highest (x, y) corner of the generated ground's height grid [m]."""
 
     def height_at(self, xy: torch.Tensor) -> torch.Tensor:
         """Bilinearly interpolated ground height [m] under points ``xy`` of shape (..., 2).

@@ -9,7 +9,13 @@ from isaaclab.envs.mdp import *  # noqa: F401, F403
 # ruff: noqa: F401
 from .commands import SceneGoalCommand, SceneGoalCommandCfg
 from .curriculum import terrain_levels_by_distance, terrain_levels_by_goal
-from .observations import base_heading, base_height_above_ground, heading_to_target, nearest_obstacles
+from .observations import (
+    base_heading,
+    base_height_above_ground,
+    heading_to_target,
+    nearest_obstacles,
+    ray_distances,
+)
 from .rewards import (
     heading_to_goal,
     heading_to_target_bonus,
@@ -18,4 +24,4 @@ from .rewards import (
     termination_term,
     velocity_toward_goal,
 )
-from .terminations import base_below_ground_height, goal_reached, obstacle_collision, physics_diverged
+from .terminations import base_below_ground_height, goal_reached, obstacle_collision, off_terrain, physics_diverged

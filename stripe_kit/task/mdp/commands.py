@@ -46,9 +46,9 @@ class SceneGoalCommand(UniformPose2dCommand):
         angle = self.robot.data.heading_w.torch[ids, None] + bearing
         distance = torch.empty(count, self.cfg.candidates, device=self.device).uniform_(*self.cfg.distance_range)
         goals = origin[:, None, :2] + distance[..., None] * torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
-        obstacles = self._env.obstacles.positions[ids][..., :2]
-        radii = self._env.obstacles.radii[ids]
-        room = ((goals[:, :, None, :] - obstacles[:, None, :, :]).norm(dim=-1) - radii[:, None, :]).amin(dim=-1)
+        # obstacles around each candidate goal, from the scene's index (the slots follow the robot, not the goal)
+        obstacles, radii = self._env.obstacles.around(goals)
+        room = ((goals[:, :, None, :] - obstacles).norm(dim=-1) - radii).amin(dim=-1).clamp(max=self._env.obstacles.reach)
         best = room.argmax(dim=1)
         goal = goals[torch.arange(count, device=self.device), best]
         self.pos_command_w[ids, :2] = goal

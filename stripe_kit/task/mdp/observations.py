@@ -16,21 +16,33 @@ def nearest_obstacles(env: StripeEnv, count: int = 4, asset_cfg: SceneEntityCfg 
     """The ``count`` nearest obstacles in the robot's heading frame: (forward, left, clearance) each [m].
 
     Clearance is the distance from the base to the obstacle's surface. Computed from the slot obstacles of each
-    environment with a top-k over a few dozen candidates, so it costs a small fraction of a physics step.
+    environment (those within the obstacle reach of the robot) with a top-k over a few dozen candidates; fewer
+    obstacles than ``count`` read as far away (10 m). A privileged observation: a policy sees obstacles through a
+    :class:`~stripe_kit.task.sensors.SceneRayCaster`.
     """
     robot = env.scene[asset_cfg.name]
     base = robot.data.root_pos_w.torch
     offsets = env.obstacles.positions[..., :2] - base[:, None, :2]
     clearance = offsets.norm(dim=-1) - env.obstacles.radii
-    nearest = torch.topk(clearance, count, dim=1, largest=False).indices
+    nearest = torch.topk(clearance, min(count, clearance.shape[1]), dim=1, largest=False).indices
     offsets = torch.gather(offsets, 1, nearest[..., None].expand(-1, -1, 2))
     heading = base_heading(env, asset_cfg)
     cos, sin = heading[:, None, 0], heading[:, None, 1]
     forward = cos * offsets[..., 0] + sin * offsets[..., 1]
     left = -sin * offsets[..., 0] + cos * offsets[..., 1]
     features = torch.stack([forward, left, torch.gather(clearance, 1, nearest)], dim=-1)
-    # far obstacles (parked slots included) carry no information: saturate them
+    # far obstacles (parked slots included) carry no information: saturate them, and pad to `count` the same way
+    features = torch.nn.functional.pad(features, (0, 0, 0, count - features.shape[1]), value=10.0)
     return features.clamp(-10.0, 10.0).reshape(env.num_envs, -1)
+
+
+def ray_distances(env: StripeEnv, sensor_cfg: SceneEntityCfg) -> torch.Tensor:
+    """Distance along each ray of a :class:`~stripe_kit.task.sensors.SceneRayCaster` to what it hit [m].
+
+    Shape (num_envs, rays); a ray that hits nothing reads the sensor's ``max_distance``. Scale it with the term's
+    ``scale`` (``1 / max_distance`` gives 0 to 1) and add noise with its ``noise``, as any observation term.
+    """
+    return env.scene.sensors[sensor_cfg.name].data.distances.torch
 
 
 def base_height_above_ground(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:

@@ -21,6 +21,19 @@ def obstacle_collision(env: StripeEnv, body_radius: float, asset_cfg: SceneEntit
     return (distance < env.obstacles.radii + body_radius).any(dim=1)
 
 
+def off_terrain(env: StripeEnv, distance_buffer: float = 1.0,
+                asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Terminate before the root comes within ``distance_buffer`` of the generated terrain's edge [m].
+
+    Isaac Lab's ``terrain_out_of_bounds`` assumes a generator terrain centred on the origin; this reads the bounds
+    of the generated ground itself (``env.scene_data.bounds``), so it holds for any scene, a loaded USD one too.
+    """
+    xy = env.scene[asset_cfg.name].data.root_pos_w.torch[:, :2]
+    low, high = env.scene_data.bounds
+    inside = ((xy >= low + distance_buffer) & (xy <= high - distance_buffer)).all(dim=1)
+    return ~inside
+
+
 def base_below_ground_height(env: StripeEnv, minimum_height: float,
                              asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
     """Terminate when the base is lower than ``minimum_height`` above the ground under it (falls, on any hill)."""

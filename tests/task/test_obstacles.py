@@ -1,0 +1,149 @@
+"""Obstacles follow the robots: every scene obstacle within reach of a robot is a collider in its world, anywhere."""
+
+from __future__ import annotations
+
+import pytest
+from support import run_python
+
+SETUP = """
+import json, numpy as np, torch, gymnasium as gym
+from stripe_kit.task import REGISTERED
+from stripe_kit.train.tasks import load_tasks
+from stripe_kit.scene.assets import CAPSULE
+
+load_tasks()
+cfg = REGISTERED["Stripe-Forest-Walk-Ant"].env_cfg(num_envs=8, device="cpu")
+cfg.seed = 2
+for term in ("collision", "fallen", "off_map"):
+    setattr(cfg.terminations, term, None)
+env = gym.make("Stripe-Forest-Walk-Ant", cfg=cfg).unwrapped
+env.reset(seed=2)
+robot, scene, slots = env.scene["robot"], env.generated_scene, env.obstacles
+colliders = scene.colliders
+members = slots.collider_ids  # obstacle id -> collider row
+xy, footprint = colliders.positions[members, :2], colliders.footprint[members]
+ground = scene.terrain.height_at
+ids = torch.arange(env.num_envs)
+
+def put(points):
+    pose = robot.data.default_root_pose.torch.clone()
+    pose[:, :2] = torch.as_tensor(points, dtype=torch.float32)
+    pose[:, 2] += torch.as_tensor(ground(np.asarray(points, dtype=float)), dtype=torch.float32)
+    robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=ids)
+    robot.write_root_velocity_to_sim_index(root_velocity=torch.zeros(env.num_envs, 6), env_ids=ids)
+    robot.write_joint_position_to_sim_index(position=robot.data.default_joint_pos.torch.clone(), env_ids=ids)
+    robot.write_joint_velocity_to_sim_index(velocity=torch.zeros_like(robot.data.default_joint_vel.torch), env_ids=ids)
+"""
+
+
+def test_robot_put_next_to_a_far_obstacle_collides_within_one_policy_step():
+    """Four Ants put against trunks far from every spawn point are shoved off them; four in the open stay put."""
+    result = run_python(
+        SETUP
+        + """
+spawn = scene.spawn_points.reshape(-1, 3)[:, :2]
+kind = colliders.kind[members]
+upright = np.abs(colliders.orientations[members][:, :2]).sum(axis=1) < 1e-6
+far = np.linalg.norm(xy[:, None] - spawn[None], axis=2).min(axis=1) > 3.5  # tiles are 8 m: at most 5.7 m
+trunks = np.flatnonzero((kind == CAPSULE) & upright & far)
+rng = np.random.default_rng(0)
+picked = rng.choice(trunks, 4, replace=False)
+outward = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+# the torso (radius 0.25) overlaps the trunk by 0.15 m
+against = xy[picked] + outward * (colliders.sizes[members][picked, :1] + 0.1)
+# open ground: no obstacle footprint within 3 m
+cand = rng.uniform(-20, 20, size=(4000, 2))
+clear = (np.linalg.norm(cand[:, None] - xy[None], axis=2) - footprint).min(axis=1) > 3.0
+open_ground = cand[clear][:4]
+put(np.concatenate([against, open_ground]))
+env.sim.forward() if hasattr(env.sim, "forward") else None
+start = robot.data.root_pos_w.torch[:, :2].clone()
+env.step(torch.zeros(env.num_envs, env.action_manager.total_action_dim))
+moved = (robot.data.root_pos_w.torch[:, :2] - start).numpy()
+in_slots = [bool(int(p) in slots.obstacle_ids[i].tolist()) for i, p in enumerate(picked)]
+print("RESULT " + json.dumps({
+    "away": [float(moved[i] @ outward[i]) for i in range(4)],
+    "open": np.linalg.norm(moved[4:], axis=1).tolist(),
+    "in_slots": in_slots,
+    "spawn_distance": np.linalg.norm(xy[picked, None] - spawn[None], axis=2).min(axis=1).tolist(),
+}))
+"""
+    )
+    assert all(d > 3.5 for d in result["spawn_distance"])
+    assert all(result["in_slots"]), result
+    # shoved away from the trunk within one policy step (1/60 s), while Ants in the open barely move
+    assert all(d > 0.01 for d in result["away"]), result
+    assert all(d < 0.005 for d in result["open"]), result
+    assert min(result["away"]) > 3 * max(result["open"]), result
+
+
+def test_sweep_across_the_map_never_misses_an_obstacle_within_reach():
+    result = run_python(
+        SETUP
+        + """
+xmin, xmax, ymin, ymax = scene.terrain.extent
+rng = np.random.default_rng(1)
+missing = checked = listed = 0
+for row in np.arange(xmin - 2.0, xmax + 2.0, 0.7):
+    cols = np.arange(ymin - 2.0, ymax + 2.0, 0.7)
+    for first in range(0, len(cols), env.num_envs):
+        points = np.stack([np.full(env.num_envs, row), np.resize(cols[first:first + env.num_envs], env.num_envs)], 1)
+        points = points + rng.uniform(-0.35, 0.35, points.shape)
+        put(points)
+        slots.follow()
+        root = robot.data.root_pos_w.torch[:, :2].numpy()
+        held = slots.obstacle_ids.numpy()
+        near = np.linalg.norm(root[:, None] - xy[None], axis=2) - footprint <= slots.reach
+        for env_id in range(env.num_envs):
+            want = set(np.flatnonzero(near[env_id]).tolist())
+            missing += len(want - set(held[env_id].tolist()))
+            checked += 1
+            listed += len(want)
+# positions and radii are the public view of the same slots
+ok = held >= 0
+view = np.allclose(slots.positions.numpy()[ok][:, :2], xy[held[ok]], atol=1e-5)
+print("RESULT " + json.dumps({"missing": missing, "checked": checked, "listed": listed, "view": view,
+                              "reach": slots.reach, "slots": slots.slots}))
+"""
+    )
+    assert result["checked"] > 4000 and result["listed"] > 1000, result
+    assert result["missing"] == 0, result
+    assert result["view"]
+    assert 1.2 < result["reach"] < 2.0  # the Ant's radius (1.29 m) plus 5 m/s over one policy step
+
+
+def test_robot_walking_toward_the_edge_is_ended_before_it_leaves():
+    result = run_python(
+        """
+        import json, torch, gymnasium as gym
+        from stripe_kit.task import REGISTERED
+        from stripe_kit.train.tasks import load_tasks
+
+        load_tasks()
+        cfg = REGISTERED["Stripe-Forest-Walk-Ant"].env_cfg(num_envs=2, device="cpu")
+        cfg.terminations.collision = None
+        cfg.terminations.fallen = None
+        env = gym.make("Stripe-Forest-Walk-Ant", cfg=cfg).unwrapped
+        env.reset(seed=0)
+        robot = env.scene["robot"]
+        edge = float(env.scene_data.bounds[1][0])
+        pose = robot.data.root_pose_w.torch.clone()
+        pose[:, 0] = edge - 4.0
+        robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=torch.arange(2))
+        push = torch.tensor([[3.0, 0, 0, 0, 0, 0]]).repeat(2, 1)
+        last_x, ended = None, None
+        for step in range(200):
+            last_x = float(robot.data.root_pos_w.torch[0, 0])
+            robot.write_root_velocity_to_sim_index(root_velocity=push, env_ids=torch.arange(2))
+            _, _, term, trunc, extras = env.step(torch.zeros(2, env.action_manager.total_action_dim))
+            if bool(trunc[0] | term[0]):
+                ended = step
+                break
+        print("RESULT " + json.dumps({"edge": edge, "last_x": last_x, "ended": ended, "truncated": bool(trunc[0]),
+              "off_map": float(extras["log"]["Episode_Termination/off_map"])}))
+        """
+    )
+    assert result["ended"] is not None, result
+    assert result["truncated"]  # leaving the map is a time-out, not a failure
+    assert result["off_map"] > 0
+    assert result["edge"] - 1.5 < result["last_x"] < result["edge"], result
