@@ -42,3 +42,25 @@ def test_bad_input_is_one_line_exit_2_without_traceback(stripe_kit_bin, args, na
     assert len(errors) == 1, proc.stderr
     assert named in errors[0]
     assert "Traceback" not in proc.stderr
+
+NOISE = ("DeprecationWarning", "set_joint_effort_target_index", "MAX EPOCHS NUM!", "unmaintained since 2022",
+         "FutureWarning", "[INFO]", "Started to train")
+"""What Isaac Lab, rl_games and gym printed on the terminal of ``stripe-kit train`` before it kept to its own lines."""
+
+
+def test_train_prints_only_its_own_lines_and_real_warnings(stripe_kit_bin, tmp_path):
+    # a tree density of 0 makes the scene's one real warning: no tree can be placed
+    proc = run_cli(stripe_kit_bin, "train", "--num-envs", "2", "--max-iterations", "2", "--device", "cpu",
+                   "--runs-dir", str(tmp_path), "--run-name", "quiet", "--progress", "lines",
+                   "agent.horizon_length=16", "agent.torch_compile=false", "env.scene_spec.assets.tree.density_range=0,0")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    output = proc.stdout + proc.stderr
+    assert [noise for noise in NOISE if noise in output] == [], output
+    assert "PlacementWarning: assets.tree (TreeSpec) can never place an instance" in proc.stderr, proc.stderr
+    stdout = [line for line in proc.stdout.splitlines() if line.strip()]
+    own = ("[stripe-kit] ", "run directory:", "checkpoint:", "logs:", "status:")
+    assert all(line.startswith(own) for line in stdout), stdout
+    # what the libraries printed is kept in the run directory
+    console = (tmp_path / "Stripe-Forest-Walk-Ant" / "quiet" / "console.log").read_text()
+    assert "MAX EPOCHS NUM!" in console and "[INFO]" in console
+

@@ -27,6 +27,7 @@ from .meshes import (
     rock_mesh,
     tree_mesh,
 )
+from .budgets import check_darts
 from .noise import fractal_noise
 from .placement import clear_of, spaced_subset
 
@@ -179,9 +180,11 @@ class AssetSpec:
         terrain = ctx.scene.terrain
         xmin, xmax, ymin, ymax = terrain.extent
         area = (xmax - xmin) * (ymax - ymin)
-        peak = max(self.density_range) * (1.0 + _PATCH_GAIN * self.patchiness)
+        peak = peak_density(self)
         if peak == 0:
             return Instances.empty()
+        check_darts(f"assets.{self.name}.density_range", self.density_range, area, peak,
+                    terrain.num_rows * terrain.num_cols)
         # darts at the peak density, thinned to the local density: a Poisson process of that density. The darts
         # are uniform over the area but stored tile by tile, so that every later step reads memory in order.
         count = rng_count(area * peak)
@@ -407,6 +410,11 @@ class FileAssetSpec(AssetSpec):
         if self.references_usd:
             return []
         return [load_mesh_file(self.path, f"assets.{self.name}.path")]
+
+
+def peak_density(asset: AssetSpec) -> float:
+    """Highest density [1/m^2] the asset type's darts are thrown at: its density range's top times the patch gain."""
+    return max(asset.density_range) * (1.0 + _PATCH_GAIN * asset.patchiness)
 
 
 def rng_count(value: float) -> int:

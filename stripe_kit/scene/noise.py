@@ -8,6 +8,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import map_coordinates
 
+from ..errors import SpecError
+from .budgets import NOISE_LATTICE_CELLS
+
 _SPLINE_GAIN = 1.7
 """Gain that brings B-spline-smoothed lattice noise back to about [-1, 1]."""
 
@@ -38,6 +41,10 @@ def fractal_noise(
 
     Returns:
         Noise values, shape of ``x``.
+
+    Raises:
+        SpecError: If an octave's lattice over the points would exceed
+            :data:`~stripe_kit.scene.budgets.NOISE_LATTICE_CELLS` (checked before anything is allocated).
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -45,6 +52,12 @@ def fractal_noise(
     total = np.zeros(x.shape, dtype=np.float64)
     norm = 0.0
     x0, y0 = (float(x.min()), float(y.min())) if x.size else (0.0, 0.0)
+    if x.size:
+        finest = wavelength / lacunarity ** (octaves - 1)
+        cells = ((float(x.max()) - x0) / finest + 5) * ((float(y.max()) - y0) / finest + 5)
+        if not cells <= NOISE_LATTICE_CELLS:
+            raise SpecError("noise wavelength", wavelength, f"a wavelength whose finest lattice over the points has at "
+                            f"most {NOISE_LATTICE_CELLS} cells ({cells:.3g} asked)")
     for octave in range(octaves):
         spacing = wavelength / lacunarity**octave
         amplitude = persistence**octave

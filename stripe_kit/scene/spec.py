@@ -9,14 +9,55 @@ to carry extra data (moisture, traversability...) to later asset specs and to MD
 from __future__ import annotations
 
 import hashlib
+import math
+import warnings
 import zlib
 
 import numpy as np
 from isaaclab.utils import configclass
 
 from ..errors import SpecError, check_number
-from .assets import AssetSpec, Colliders, Instances, PlacementContext
+from .assets import AssetSpec, Colliders, Instances, PlacementContext, peak_density
+from .budgets import check_darts, check_lattice, check_pairs, finest_spacing
 from .terrain import NoiseTerrainSpec, TerrainData, TerrainSpec
+
+
+class PlacementWarning(UserWarning):
+    """An asset type placed no instance in a generated scene."""
+
+
+_WARNED: set[tuple[str, str, str]] = set()
+"""Asset types (class, name, reason) already warned about in this process."""
+
+
+def placement_problem(asset: AssetSpec, terrain: TerrainSpec) -> str | None:
+    """Why ``asset`` can never place an instance on ``terrain``, or None where it can (or the spec cannot tell)."""
+    if peak_density(asset) == 0:
+        return "its density_range is 0 everywhere"
+    if asset.avoid_spawn:
+        reach = terrain.spawn_clearing_radius + asset.max_footprint()
+        half_diagonal = math.hypot(*terrain.tile_size) / 2
+        if reach >= half_diagonal:
+            sx, sy = terrain.tile_size
+            return (f"its colliders reach {asset.max_footprint():.3g} m from its origin, so with the "
+                    f"{terrain.spawn_clearing_radius:g} m spawn clearing no point of a {sx:g} x {sy:g} m tile is "
+                    f"clear of the spawn points (make its colliders smaller, the tiles larger, or set avoid_spawn=False)")
+    return None
+
+
+def warn_placed_none(asset: AssetSpec, terrain: TerrainSpec) -> None:
+    """Warn, once per asset type and reason in a process, that ``asset`` placed no instance."""
+    reason = placement_problem(asset, terrain)
+    key = (type(asset).__qualname__, asset.name, reason or "")
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    if reason is not None:
+        message = f"assets.{asset.name} ({type(asset).__name__}) can never place an instance: {reason}"
+    else:
+        message = (f"assets.{asset.name} ({type(asset).__name__}) placed no instance in this scene (check its "
+                   f"density_range, max_slope, height_range and clearance against the terrain)")
+    warnings.warn(message, PlacementWarning, stacklevel=3)
 
 
 class GeneratedScene:
@@ -111,6 +152,7 @@ class SceneSpec:
             if not isinstance(asset, AssetSpec):
                 raise SpecError("scene.assets", type(asset).__name__, "a list of AssetSpec (TreeSpec(), RockSpec()...)")
             asset.validate_for(self.terrain.tile_size)
+            _check_asset_budgets(asset, self.terrain)
             names.append(asset.name)
         if len(set(names)) != len(names):
             raise SpecError("scene.assets", names, "asset types with distinct names")
@@ -132,5 +174,19 @@ class SceneSpec:
             asset_seed = int(np.random.SeedSequence([seed, zlib.crc32(asset.name.encode())]).generate_state(1)[0])
             ctx = PlacementContext(scene=scene, rng=np.random.default_rng(asset_seed), seed=asset_seed)
             instances = asset.place(ctx)
+            if len(instances) == 0:
+                warn_placed_none(asset, self.terrain)
             scene.add(asset.name, instances, asset.colliders(instances))
         return scene
+
+
+def _check_asset_budgets(asset: AssetSpec, terrain: TerrainSpec) -> None:
+    """Refuse an asset type whose placement over ``terrain`` would exceed the size budgets (:mod:`.budgets`)."""
+    size = terrain.area_size()
+    area = size[0] * size[1]
+    peak = peak_density(asset)
+    field = f"assets.{asset.name}"
+    check_lattice(f"{field}.patch_wavelength", asset.patch_wavelength, size, asset.patch_wavelength / 2,
+                  f"a wavelength >= {2 * finest_spacing(size):.3g} m")
+    check_darts(f"{field}.density_range", asset.density_range, area, peak, terrain.num_rows * terrain.num_cols)
+    check_pairs(f"{field}.min_spacing", asset.min_spacing, area, peak)

@@ -18,6 +18,7 @@ from isaaclab.terrains.height_field.utils import convert_height_field_to_mesh
 from isaaclab.utils import configclass
 
 from ..errors import SpecError, check_number, check_pair, check_range
+from .budgets import check_grid, check_lattice, finest_spacing
 from .noise import fractal_noise
 
 
@@ -93,6 +94,10 @@ class TerrainData:
         return row, col
 
 
+_ROUGHNESS_WAVELENGTH = 0.5
+"""Wavelength of the small-scale bumps of :class:`NoiseTerrainSpec` [m] (two octaves)."""
+
+
 _NOISE_BLOCK_POINTS = 2**18
 """Grid points per block of rows when evaluating noise terrain (a few MB of temporaries)."""
 
@@ -123,9 +128,14 @@ class TerrainSpec:
         check_number("terrain.num_rows", self.num_rows, 1, 1000, integer=True)
         check_number("terrain.num_cols", self.num_cols, 1, 1000, integer=True)
         check_number("terrain.horizontal_scale", self.horizontal_scale, 0.0, min(self.tile_size) / 4, low_open=True)
+        check_grid("terrain.horizontal_scale", self.horizontal_scale, self.area_size(), self.horizontal_scale)
         check_number("terrain.vertical_scale", self.vertical_scale, 0.0, 1.0, low_open=True)
         check_range("terrain.difficulty_range", self.difficulty_range, 0.0, 1.0)
         check_number("terrain.spawn_clearing_radius", self.spawn_clearing_radius, 0.0, min(self.tile_size) / 2)
+
+    def area_size(self) -> tuple[float, float]:
+        """Size of the tiled area along x and y [m]."""
+        return (self.num_rows * self.tile_size[0], self.num_cols * self.tile_size[1])
 
     def generate(self, seed: int) -> TerrainData:
         """Generate the ground from ``seed``."""
@@ -196,6 +206,14 @@ class NoiseTerrainSpec(TerrainSpec):
         check_number("terrain.octaves", self.octaves, 1, 8, integer=True)
         check_range("terrain.roughness_range", self.roughness_range, 0.0, 1.0)
         check_range("terrain.slope_range", self.slope_range, 0.0, 1.0)
+        if self.style != "flat":
+            finest = self.wavelength / 2.0 ** (self.octaves - 1)
+            check_lattice("terrain.wavelength", self.wavelength, self.area_size(), finest,
+                          f"a wavelength >= {self.wavelength / finest * finest_spacing(self.area_size()):.3g} m "
+                          f"with {self.octaves} octaves")
+            if max(self.roughness_range) > 0:
+                check_lattice("terrain.roughness_range", self.roughness_range, self.area_size(), _ROUGHNESS_WAVELENGTH / 2,
+                              f"(0, 0): bumps of {_ROUGHNESS_WAVELENGTH} m are too fine")
 
     def generate(self, seed: int) -> TerrainData:
         """Generate the height grid, flatten the spawn clearings and record the tile layout."""
@@ -244,8 +262,8 @@ class NoiseTerrainSpec(TerrainSpec):
             angle = fractal_noise(gx, gy, seed + 1, 4 * self.wavelength, 1) * np.pi
             heights += grade * (np.cos(angle) * (gx - centre[0]) + np.sin(angle) * (gy - centre[1])) * 0.25
             heights += amplitude * fractal_noise(gx, gy, seed, self.wavelength, self.octaves)
-        if self.style != "flat":
-            heights += roughness * fractal_noise(gx, gy, seed + 2, 0.5, 2)
+        if self.style != "flat" and max(self.roughness_range) > 0:
+            heights += roughness * fractal_noise(gx, gy, seed + 2, _ROUGHNESS_WAVELENGTH, 2)
         return heights
 
 

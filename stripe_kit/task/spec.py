@@ -32,6 +32,28 @@ PHYSICS_BACKENDS = ("newton", "physx")
 REGISTERED: dict[str, TrainingSpec] = {}
 """Training specs registered in this process, by task id."""
 
+REQUIRED_PARTS = {
+    "scene": "a SceneSpec",
+    "robot": "an isaaclab.assets.ArticulationCfg",
+    "actions": "a @configclass of action term configs",
+    "observations": "a @configclass of observation groups",
+    "rewards": "a @configclass of RewardTermCfg",
+    "terminations": "a @configclass of TerminationTermCfg",
+}
+"""Parts every :class:`TrainingSpec` needs, and what each accepts."""
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether a field holds the dataclass ``MISSING`` marker (or a copy of it) or None."""
+    return value is None or isinstance(value, type(MISSING))
+
+
+def cfg_entry_point_names(task_id: str) -> tuple[str, str]:
+    """Attributes that :meth:`TrainingSpec.register` sets on the registering module: the env and agent config
+    factories of the task, such as ``Stripe_Forest_Walk_Ant_env_cfg`` and ``Stripe_Forest_Walk_Ant_rl_games_cfg``."""
+    name = re.sub(r"\W", "_", task_id)
+    return f"{name}_env_cfg", f"{name}_rl_games_cfg"
+
 
 @configclass
 class SimSettings:
@@ -101,10 +123,20 @@ class TrainingSpec:
     """One line shown by ``stripe-kit list``."""
 
     def check(self) -> None:
-        """Check that every required part is there, naming the first missing field."""
-        for field in ("scene", "robot", "actions", "observations", "rewards", "terminations"):
-            if getattr(self, field) is MISSING:
-                raise SpecError(f"TrainingSpec.{field}", None, "a value (this part of the task is required)")
+        """Check that every required part is there, in one line naming each missing one.
+
+        ``@configclass`` copies the ``MISSING`` marker, so a missing part is found by its type, not by identity.
+        """
+        missing = [name for name in REQUIRED_PARTS if _is_missing(getattr(self, name, None))]
+        if missing:
+            first, rest = missing[0], missing[1:]
+            also = f" (also missing: {', '.join(rest)})" if rest else ""
+            raise SpecError(f"TrainingSpec.{first}", None, REQUIRED_PARTS[first],
+                            message=f"missing; expected {REQUIRED_PARTS[first]}{also}")
+        for name in REQUIRED_PARTS:
+            if name not in ("scene", "robot") and isinstance(getattr(self, name), type):
+                raise SpecError(f"TrainingSpec.{name}", getattr(self, name).__name__,
+                                f"an instance ({getattr(self, name).__name__}()), not the class")
         if not isinstance(self.scene, SceneSpec):
             raise SpecError("TrainingSpec.scene", type(self.scene).__name__, "a SceneSpec")
         if not isinstance(self.robot, ArticulationCfg):

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import importlib
 
+from .console import quiet_gym, quiet_library_notices
+
+quiet_gym()  # before anything imports rl_games, which imports gym (see .console)
+quiet_library_notices()
+
 _EXPORTS = {
     "TrainOptions": "runner",
     "RunResult": "runner",

@@ -5,6 +5,8 @@
   ``agent.network=[128,64]``), or a key of the rl_games ``params.config`` (``agent.torch_compile=false``).
 * ``env.<path>``: any field of the resolved Isaac Lab env config, by attribute path
   (``env.rewards.alive.weight=0.2``, ``env.episode_length_s=8``).
+* ``env.scene_spec.<field>``: a field of the task's scene spec, as the GUI's scene panel names and edits it
+  (``env.scene_spec.terrain.wavelength=4``, ``env.scene_spec.assets.tree.min_spacing=2``), checked by the spec.
 
 Every key must exist and every value must have the type of the value it replaces; anything else is a one-line
 :class:`~stripe_kit.errors.SpecError` naming the key.
@@ -209,7 +211,46 @@ def apply_agent_config_overrides(spec: Any, agent_cfg: dict, overrides: Sequence
 
 
 def apply_env_overrides(env_cfg: Any, overrides: Sequence[Override]) -> None:
-    """Apply the ``env.`` overrides to a resolved Isaac Lab env config, checking each key exists."""
+    """Apply the ``env.`` overrides to a resolved Isaac Lab env config, checking each key exists.
+
+    ``env.scene_spec.<field>`` keys go through :func:`apply_scene_spec_overrides`, so the scene spec checks them.
+    """
+    scene_overrides = [o for o in overrides if o.section == "env" and o.path[0] == SCENE_SPEC and len(o.path) > 1]
+    if scene_overrides and getattr(env_cfg, SCENE_SPEC, None) is not None:
+        env_cfg.scene_spec = apply_scene_spec_overrides(env_cfg.scene_spec, scene_overrides)
     for override in overrides:
-        if override.section == "env":
+        if override.section == "env" and override not in scene_overrides:
             set_path(env_cfg, override)
+
+
+SCENE_SPEC = "scene_spec"
+"""Field of the env config that holds the task's :class:`~stripe_kit.scene.SceneSpec`."""
+
+
+def apply_scene_spec_overrides(scene_spec: Any, overrides: Sequence[Override]) -> Any:
+    """A copy of ``scene_spec`` with ``env.scene_spec.<field>`` overrides applied, each validated by the spec.
+
+    The keys are the dotted field names the scene panel edits (``terrain.wavelength``,
+    ``assets.tree.min_spacing``, ``seed``) and values are parsed as that panel parses them: one mechanism
+    (:class:`~stripe_kit.ui.fields.SpecFields`), which rebuilds the spec so its own checks run.
+
+    Raises:
+        SpecError: For an unknown key, or a value the spec refuses (its one-line message, under the override's key).
+    """
+    from ..ui.fields import SpecFields
+
+    form = SpecFields(scene_spec)
+    for override in overrides:
+        name = ".".join(override.path[1:])
+        if name not in form:
+            names = form.names
+            shown = ", ".join(names[:16]) + (", ..." if len(names) > 16 else "")
+            raise SpecError(override.key, override.text, "", message=f"unknown key (known here: {shown})")
+        if form[name].read_only:
+            raise SpecError(override.key, override.text, "", message="read-only (it names the asset type)")
+        if not form.set(name, override.text):
+            message = form.error or "refused"
+            if message.startswith(f"{name}: "):
+                message = message[len(name) + 2:]
+            raise SpecError(override.key, override.text, "", message=message)
+    return form.spec

@@ -34,6 +34,7 @@ from ..errors import SpecError, check_number
 from ..files import atomic_path
 from ..task.spec import PHYSICS_BACKENDS, REGISTERED, TrainingSpec
 from .checkpoint import LAST, CheckpointError, check_model_shapes, check_task, load_checkpoint, remove_stale_temporaries
+from .console import CONSOLE_LOG, thread_stdout_to
 from .control import TrainControl
 from .overrides import apply_agent_config_overrides, apply_env_overrides, apply_spec_overrides, parse_overrides
 from .tasks import load_tasks
@@ -377,10 +378,12 @@ def _train_locked(plan: RunPlan, options: TrainOptions, control: TrainControl, m
     error: BaseException | None = None
     started = time.time()
     launcher_args = {"headless": True, "device": plan.device, "distributed": options.distributed}
+    console = plan.run_dir / (CONSOLE_LOG if main_rank else f"console.rank{plan.rank}.log")
     try:
         from isaaclab.app import launch_simulation
 
-        with launch_simulation(plan.env_cfg, launcher_args):
+        # Isaac Lab's and rl_games' prints go to console.log; the terminal keeps progress, warnings and errors
+        with thread_stdout_to(console), launch_simulation(plan.env_cfg, launcher_args):
             try:
                 _run_in_simulation(plan, context, options.distributed)
             except BaseException as exc:  # noqa: BLE001 - raised after the launcher closed, without its traceback print
@@ -456,12 +459,18 @@ def _run_in_simulation(plan: RunPlan, context: Any, distributed: bool) -> None:
             _update_manifest(plan.run_dir, {"observation_dim": obs_dim, "action_dim": action_dim})
         register_rl_games_env(wrapped)
         config["num_actors"] = env.unwrapped.num_envs
-        if context.control.stop_requested:
-            return
         runner = Runner(StripeObserver(context))
         runner.algo_factory.register_builder(
             "a2c_continuous", lambda **kwargs: StripeA2CAgent(context=context, **kwargs))
         runner.load(plan.agent_cfg)
+        if context.control.stop_requested:
+            # stopped while the env was being built: a fresh run still ends with a checkpoint, of the untrained
+            # policy at epoch 0 (so --resume and play work); a resumed run keeps the one it resumed from
+            if plan.resume_checkpoint is None:
+                agent = runner.algo_factory.create(runner.algo_name, base_name="run", params=runner.params)
+                if plan.rank == 0:
+                    context.write_checkpoint(agent, int(agent.epoch_num))
+            return
         context.control.update(state="running")
         args: dict[str, Any] = {"train": True, "play": False, "sigma": None}
         if plan.resume_checkpoint is not None:

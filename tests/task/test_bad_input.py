@@ -124,3 +124,23 @@ except SpecError as error:
     expected = ("ERROR sim.physics: got 'PhysxCfg'; expected NewtonCfg (physics='newton'): the obstacle slots move "
                 "through Newton's model; a PhysX path for them is not built yet")
     assert errors == [expected], proc.stdout[-2000:] + proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("part", ["scene", "robot", "actions", "observations", "rewards", "terminations"])
+def test_each_missing_part_is_one_line_naming_it_at_registration(part):
+    walk = _forest_walk()
+    parts = dict(scene=walk.scene, robot=walk.robot, actions=walk.actions, observations=walk.observations,
+                 rewards=walk.rewards, terminations=walk.terminations)
+    del parts[part]
+    with pytest.raises(SpecError) as error:
+        TrainingSpec(**parts).register(f"Stripe-Test-No-{part}")
+    message = str(error.value)
+    assert message.startswith(f"TrainingSpec.{part}: missing; expected "), message
+    assert "\n" not in message and "_MISSING_TYPE" not in message and len(message) < 200
+
+
+def test_several_missing_parts_are_named_in_one_line():
+    with pytest.raises(SpecError) as error:
+        TrainingSpec(robot=ANT_OFFLINE_CFG).register("Stripe-Test-Empty")
+    assert str(error.value) == ("TrainingSpec.scene: missing; expected a SceneSpec (also missing: actions, "
+                                "observations, rewards, terminations)")

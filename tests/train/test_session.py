@@ -107,3 +107,27 @@ def test_nan_rewards_fail_the_run_keeping_the_last_good_checkpoint(sessions):
 
     manifest = json.loads((Path(nan["run_dir"]) / "run.json").read_text())
     assert manifest["status"] == "failed" and "NaN" in manifest["error"]
+
+
+def test_stop_while_the_env_is_built_ends_with_an_epoch_0_checkpoint_that_resumes(tmp_path):
+    out = run_python(
+        f"""
+        import json, torch
+        from stripe_kit.train import TrainOptions, TrainingSession
+        common = dict(task={TASK!r}, num_envs=4, device="cpu", runs_dir={str(tmp_path)!r}, overrides={tuple(FAST)!r})
+        session = TrainingSession(TrainOptions(max_iterations=50, run_name="early", **common)).start()
+        during = session.stop()  # the env is still being built
+        status = session.wait(300)
+        saved = torch.load(status.last_checkpoint, weights_only=False)  # before the resume replaces it
+        saved = dict(epoch=saved["epoch"], frame=saved["frame"], task=saved["stripe"]["task"])
+        resumed = TrainingSession(TrainOptions(resume=status.run_dir, max_iterations=1)).start().wait(300)
+        print("RESULT " + json.dumps(dict(during=during.state, status=status.__dict__, saved=saved,
+                                          resumed=resumed.__dict__)))
+        """,
+        timeout=600,
+    )
+    status, resumed = out["status"], out["resumed"]
+    assert out["during"] == "stopping"
+    assert status["state"] == "stopped" and status["epoch"] == 0 and status["error"] is None
+    assert out["saved"] == {"epoch": 0, "frame": 0, "task": TASK}
+    assert resumed["state"] == "finished" and resumed["epoch"] == 1, resumed
