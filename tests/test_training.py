@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from support import run_cli
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_stripe_kit_train_writes_a_complete_run_directory(stripe_kit_bin, tmp_path):
@@ -47,10 +50,26 @@ def test_stripe_kit_train_writes_a_complete_run_directory(stripe_kit_bin, tmp_pa
     assert "performance/step_fps" in events.Tags()["scalars"], events.Tags()
 
 
-def test_isaaclab_cli_lists_and_trains_the_tasks(tmp_path):
-    listing = run_cli(sys.executable, "-m", "isaaclab", "list_envs", cwd=tmp_path)
-    assert listing.returncode == 0, listing.stderr[-3000:]
-    assert "Stripe-Forest-Walk-Ant" in listing.stdout
+def _listed_tasks(stdout: str) -> set[str]:
+    """Task ids in the rows of Isaac Lab's ``list_envs`` table."""
+    return {cells[2] for line in stdout.splitlines() if len(cells := [c.strip() for c in line.split("|")]) > 3
+            and cells[1].isdigit()}
+
+
+def test_isaaclab_list_envs_shows_the_tasks_from_the_repository_root_and_elsewhere(tmp_path):
+    # the README's command, run where the README runs it: Isaac Lab lists the project's own tasks there
+    root = run_cli(sys.executable, "-m", "isaaclab", "list_envs", cwd=REPO_ROOT)
+    assert root.returncode == 0, root.stderr[-3000:]
+    assert _listed_tasks(root.stdout) == {"Stripe-Forest-Walk-Ant", "Stripe-Forest-Goal-Ant"}, root.stdout
+    assert "stripe_forest.tasks:Stripe_Forest_Walk_Ant_env_cfg" in root.stdout
+    # outside the project: every registered task, Isaac Lab's own included
+    elsewhere = _listed_tasks(run_cli(sys.executable, "-m", "isaaclab", "list_envs", cwd=tmp_path).stdout)
+    assert {"Stripe-Forest-Walk-Ant", "Stripe-Forest-Goal-Ant", "Isaac-Ant"} <= elsewhere
+    keyword = run_cli(sys.executable, "-m", "isaaclab", "list_envs", "--keyword", "Forest-Goal", cwd=REPO_ROOT)
+    assert _listed_tasks(keyword.stdout) == {"Stripe-Forest-Goal-Ant"}, keyword.stdout
+
+
+def test_isaaclab_cli_trains_the_tasks(tmp_path):
 
     proc = run_cli(
         sys.executable, "-m", "isaaclab", "train", "--rl_library", "rl_games", "--task", "Stripe-Forest-Walk-Ant",

@@ -10,6 +10,7 @@ when it failed (NaN observations, rewards or losses, with the last good checkpoi
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +27,11 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:
         raise SpecError(self.prog, " ".join(sys.argv[1:]) or "(nothing)", message) from None
+
+
+def _prog() -> str:
+    """How this command was typed (``.venv/bin/stripe-kit`` or ``stripe-kit``), for the commands it suggests."""
+    return sys.argv[0] if os.path.basename(sys.argv[0]) == "stripe-kit" else "stripe-kit"
 
 
 def _positive_int(text: str) -> int:
@@ -80,6 +86,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         distributed=args.distributed,
         progress=args.progress,
         checkpoint_every=args.checkpoint_every,
+        tasks=tuple(args.tasks),
     )
     control = TrainControl()
     undo = _stop_on_signals(control)
@@ -108,20 +115,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(f"status:        {result.status} at epoch {result.epochs}/{result.max_epochs}, {result.frames} frames"
           + (f" ({result.note})" if result.note else ""))
     if result.status == "stopped":
-        print(f"resume with:   stripe-kit train --resume {result.run_dir}")
+        print(f"resume with:   {_prog()} train --resume {result.run_dir}")
     return 0
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from ..task.spec import REGISTERED
-    from ..train.tasks import load_tasks
+    from ..train.tasks import known_scenes, load_tasks, task_source
 
-    load_tasks()
+    load_tasks(args.tasks)
     print("tasks:")
     for task_id, spec in sorted(REGISTERED.items()):
-        print(f"  {task_id:28s} {spec.description}")
+        source = task_source(task_id)
+        print(f"  {task_id:28s} {spec.description}" + (f"  [{source}]" if source else ""))
     print("scenes:")
-    for name, scene in sorted({spec.scene.name: spec.scene for spec in REGISTERED.values()}.items()):
+    for name, scene in sorted(known_scenes().items()):
         print(f"  {name:28s} {type(scene).__name__}")
     return 0
 
@@ -130,7 +138,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
     from ..train.play import play
 
     result = play(args.source, episodes=args.episodes, num_envs=args.num_envs, device=args.device, seed=args.seed,
-                  overrides=tuple(args.overrides))
+                  overrides=tuple(args.overrides), tasks=tuple(args.tasks))
     print(f"checkpoint: {result.checkpoint} (epoch {result.epoch})")
     print(f"task:       {result.task}")
     print(f"episodes:   {result.episodes} (deterministic policy)")
@@ -145,9 +153,12 @@ def _cmd_play(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from ..train.export import export_policy
+    from ..train.tasks import env_sources, load_tasks
 
+    if args.tasks or env_sources():
+        load_tasks(args.tasks)  # (a checkpoint describes its own network: the task is needed only for older ones)
     formats = tuple(name.strip() for name in args.format.split(",") if name.strip())
-    result = export_policy(args.source, args.output, formats=formats)
+    result = export_policy(args.source, args.output, formats=formats, tasks=tuple(args.tasks))
     print(f"checkpoint: {result.checkpoint}")
     print(f"input:      obs [batch, {result.observation_dim}] float32 (raw policy observations)")
     print(f"output:     actions [batch, {result.action_dim}] (deterministic, clipped)")
@@ -172,19 +183,13 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _registered_scenes() -> dict:
-    """Scene specs of the registered tasks, by scene name."""
-    from ..task.spec import REGISTERED
-    from ..train.tasks import load_tasks
-
-    load_tasks()
-    return {spec.scene.name: spec.scene for spec in REGISTERED.values()}
-
-
 def _cmd_scene(args: argparse.Namespace) -> int:
-    scenes = _registered_scenes()
+    from ..train.tasks import known_scenes, load_tasks
+
+    load_tasks(args.tasks)
+    scenes = known_scenes()
     if args.spec not in scenes:
-        raise SpecError("scene", args.spec, f"one of {', '.join(sorted(scenes))}")
+        raise SpecError("scene", args.spec, f"one of {', '.join(sorted(scenes))} (more with --tasks MODULE_OR_FILE)")
     scene = scenes[args.spec].generate(args.seed)
     if args.action == "preview":
         from ..scene.preview import render_preview
@@ -208,7 +213,8 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     except ImportError as error:
         print(f"stripe-kit: error: the browser GUI needs viser ({error}); pip install viser", file=sys.stderr)
         return EXIT_FAILED
-    serve(args.host, args.port, runs_dir=args.runs_dir, overrides=tuple(args.override), device=args.device)
+    serve(args.host, args.port, runs_dir=args.runs_dir, overrides=tuple(args.override), device=args.device,
+          tasks=tuple(args.tasks))
     return 0
 
 
@@ -223,6 +229,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
 }
 
 TAKES_OVERRIDES = ("train", "play")
+TAKES_TASKS = ("scene", "train", "list", "play", "export", "gui")
+TASKS_HELP = ("Python file or module name defining tasks (TrainingSpec.register) or scenes (module-level SceneSpec "
+              "objects), loaded besides the installed task packages; repeatable; also $STRIPE_KIT_TASKS, separated "
+              f"by '{os.pathsep}'")
 OVERRIDES_HELP = ("config overrides: sim.<field>=V, agent.<field>=V (AgentSettings or rl_games config), "
                   "env.<path>=V (Isaac Lab env config), e.g. agent.learning_rate=1e-4 sim.episode_length_s=8")
 
@@ -234,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (summary, _) in COMMANDS.items():
         usage_extra = {"epilog": f"KEY=VALUE arguments: {OVERRIDES_HELP}"} if name in TAKES_OVERRIDES else {}
         sub = commands.add_parser(name, help=summary, description=summary, **usage_extra)
+        if name in TAKES_TASKS:
+            sub.add_argument("--tasks", action="append", default=[], metavar="MODULE_OR_FILE", help=TASKS_HELP)
         if name == "train":
             sub.add_argument("--task", default=None,
                              help="task id (see 'stripe-kit list'; default Stripe-Forest-Walk-Ant)")

@@ -1,6 +1,10 @@
 """Scene interface: procedural generators of plausible environments (terrain plus a palette of asset types)."""
 
 from .assets import (
+    BOX,
+    CAPSULE,
+    COLLIDER_KINDS,
+    SPHERE,
     AssetSpec,
     BushSpec,
     Colliders,
@@ -10,6 +14,9 @@ from .assets import (
     PlacementContext,
     RockSpec,
     TreeSpec,
+    ground_spheres,
+    make_colliders,
+    upright_capsules,
 )
 from .preview import render_preview
 from .spec import GeneratedScene, SceneSpec
@@ -18,6 +25,10 @@ from .usd import clear_scene, export_scene, write_scene
 from .usd_scene import UsdSceneSpec
 
 __all__ = [
+    "BOX",
+    "CAPSULE",
+    "COLLIDER_KINDS",
+    "SPHERE",
     "AssetSpec",
     "BushSpec",
     "Colliders",
@@ -36,6 +47,9 @@ __all__ = [
     "UsdSceneSpec",
     "clear_scene",
     "export_scene",
+    "ground_spheres",
+    "make_colliders",
     "render_preview",
+    "upright_capsules",
     "write_scene",
 ]

@@ -38,7 +38,12 @@ _PATCH_GAIN = 1.5
 """Gain of the patch noise on density: with patchiness 1, density spans 0 to 2.5 times its tile's base."""
 
 CAPSULE, SPHERE, BOX = "capsule", "sphere", "box"
-"""Primitive collider kinds; sizes are (radius, half_height, 0), (radius, 0, 0) and half extents (x, y, z)."""
+"""Primitive collider kinds; sizes are (radius, half_height, 0), (radius, 0, 0) and half extents (x, y, z).
+
+Capsules and spheres collide in training (each environment has collider slots of both kinds);
+boxes are written to USD but do not collide in training."""
+COLLIDER_KINDS = (CAPSULE, SPHERE, BOX)
+"""Every primitive collider kind (:func:`make_colliders`)."""
 
 
 @dataclasses.dataclass
@@ -128,7 +133,8 @@ class AssetSpec:
     name: str = MISSING
     """Name of the asset type (prim names, previews, MDP terms)."""
     density_range: tuple[float, float] = (0.05, 0.2)
-    """Instances per square metre on the easiest and the hardest row (before masks and spacing)."""
+    """Instances per square metre on the easiest and the hardest row (before masks and spacing), each in [0, 100].
+    A :meth:`density` override must stay at or below ``max(density_range) * (1 + 1.5 * patchiness)``."""
     min_spacing: float = 1.0
     """Minimum distance between two instances of this type [m]."""
     clearance: float = 0.2
@@ -230,7 +236,10 @@ class AssetSpec:
         return (terrain.slope_at(xy) <= self.max_slope) & (height >= self.height_range[0]) & (height <= self.height_range[1])
 
     def colliders(self, instances: Instances) -> Colliders:
-        """Primitive colliders of the instances; none by default (the type is passable)."""
+        """Primitive colliders of the instances; none by default (the type is passable).
+
+        Build them with :func:`upright_capsules`, :func:`ground_spheres` or :func:`make_colliders`.
+        """
         return Colliders.concatenate([])
 
     def max_footprint(self) -> float:
@@ -244,7 +253,8 @@ class AssetSpec:
     def mesh_variants(self) -> list[trimesh.Trimesh]:
         """Visual mesh of each variant at scale 1, origin on the ground; variant ``i`` shows mesh ``i % len``.
 
-        The base type has no shape of its own and shows a small marker.
+        Colours are per face: set ``mesh.visual.face_colors`` to sRGB(A) values 0-255; each distinct colour becomes
+        one UsdPreviewSurface material. The base type has no shape of its own and shows a small marker.
         """
         return [marker_mesh()]
 
@@ -275,10 +285,7 @@ class TreeSpec(AssetSpec):
 
     def colliders(self, instances: Instances) -> Colliders:
         """One upright capsule per trunk, standing on the ground, as tall as :attr:`collider_height`."""
-        radius = self.trunk_radius * instances.scale
-        half_height = np.maximum(self.collider_height * instances.scale / 2 - radius, 0.0)
-        centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), half_height + radius])
-        return _colliders(CAPSULE, centres, instances.orientations, np.column_stack([radius, half_height, 0 * radius]))
+        return upright_capsules(instances, self.trunk_radius, self.collider_height)
 
     def mesh_variants(self) -> list[trimesh.Trimesh]:
         """Broadleaf (even variants) and conifer (odd variants) trees of this type's trunk and canopy sizes."""
@@ -305,10 +312,7 @@ class RockSpec(AssetSpec):
 
     def colliders(self, instances: Instances) -> Colliders:
         """One sphere per rock, sunk by :attr:`sink` of its radius."""
-        radius = self.radius * instances.scale
-        centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), radius * (1 - 2 * self.sink)])
-        zeros = np.zeros_like(radius)
-        return _colliders(SPHERE, centres, instances.orientations, np.column_stack([radius, zeros, zeros]))
+        return ground_spheres(instances, self.radius, self.sink)
 
     def mesh_variants(self) -> list[trimesh.Trimesh]:
         """Flattened boulders whose visible part matches the sunk sphere collider."""
@@ -339,7 +343,7 @@ class LogSpec(AssetSpec):
         centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), radius])
         # lie the capsule's z axis down along the yaw direction: yaw about z, then 90 degrees about y
         lying = quaternion_multiply(instances.orientations, np.tile([0.0, np.sin(np.pi / 4), 0.0, np.cos(np.pi / 4)], (len(instances), 1)))
-        return _colliders(CAPSULE, centres, lying, np.column_stack([radius, half_height, 0 * radius]))
+        return make_colliders(CAPSULE, centres, lying, np.column_stack([radius, half_height, 0 * radius]))
 
     def mesh_variants(self) -> list[trimesh.Trimesh]:
         """Logs along x, the axis of the lying capsule collider."""
@@ -395,10 +399,7 @@ class FileAssetSpec(AssetSpec):
         """An upright capsule per instance, if :attr:`collider_radius` is set."""
         if self.collider_radius <= 0:
             return super().colliders(instances)
-        radius = self.collider_radius * instances.scale
-        half_height = np.maximum(self.collider_height * instances.scale / 2 - radius, 0.0)
-        centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), half_height + radius])
-        return _colliders(CAPSULE, centres, instances.orientations, np.column_stack([radius, half_height, 0 * radius]))
+        return upright_capsules(instances, self.collider_radius, self.collider_height)
 
     @property
     def references_usd(self) -> bool:
@@ -445,5 +446,36 @@ def _rotate_z_axis(q: np.ndarray) -> np.ndarray:
     return np.column_stack([2 * (x * z + w * y), 2 * (y * z - w * x), 1 - 2 * (x * x + y * y)])
 
 
-def _colliders(kind: str, positions: np.ndarray, orientations: np.ndarray, sizes: np.ndarray) -> Colliders:
-    return Colliders(np.full(len(positions), kind, dtype="<U8"), positions, orientations, sizes)
+def make_colliders(kind: str, positions: np.ndarray, orientations: np.ndarray, sizes: np.ndarray) -> Colliders:
+    """Colliders of one kind, one per row: what :meth:`AssetSpec.colliders` returns.
+
+    Args:
+        kind: :data:`CAPSULE`, :data:`SPHERE` or :data:`BOX`.
+        positions: Shape centres [m], shape (M, 3).
+        orientations: Orientations (x, y, z, w), shape (M, 4); a capsule's axis is its local z.
+        sizes: Capsule (radius, half_height, 0), sphere (radius, 0, 0) or box half extents (x, y, z) [m], shape (M, 3).
+    """
+    if kind not in COLLIDER_KINDS:
+        raise SpecError("collider kind", kind, f"one of {', '.join(COLLIDER_KINDS)}")
+    positions, orientations, sizes = (np.asarray(a, dtype=float) for a in (positions, orientations, sizes))
+    count = len(positions)
+    for name, array, width in (("positions", positions, 3), ("orientations", orientations, 4), ("sizes", sizes, 3)):
+        if array.shape != (count, width):
+            raise SpecError(f"colliders.{name}", array.shape, f"shape ({count}, {width})")
+    return Colliders(np.full(count, kind, dtype="<U8"), positions, orientations, sizes)
+
+
+def upright_capsules(instances: Instances, radius: float, height: float) -> Colliders:
+    """One upright capsule per instance, standing on the ground: ``radius`` and total ``height`` [m] at scale 1."""
+    radius = radius * instances.scale
+    half_height = np.maximum(height * instances.scale / 2 - radius, 0.0)
+    centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), half_height + radius])
+    return make_colliders(CAPSULE, centres, instances.orientations, np.column_stack([radius, half_height, 0 * radius]))
+
+
+def ground_spheres(instances: Instances, radius: float, sink: float = 0.0) -> Colliders:
+    """One sphere per instance of ``radius`` [m] at scale 1, sunk into the ground by ``sink`` of its radius."""
+    radius = radius * instances.scale
+    centres = instances.positions + np.column_stack([np.zeros((len(instances), 2)), radius * (1 - 2 * sink)])
+    zeros = np.zeros_like(radius)
+    return make_colliders(SPHERE, centres, instances.orientations, np.column_stack([radius, zeros, zeros]))

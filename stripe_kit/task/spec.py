@@ -9,6 +9,8 @@ Isaac Lab manager-based env config; :meth:`TrainingSpec.register` registers a gy
 from __future__ import annotations
 
 import copy
+import re
+import sys
 from dataclasses import MISSING
 from typing import Any
 
@@ -46,6 +48,13 @@ REQUIRED_PARTS = {
 def _is_missing(value: Any) -> bool:
     """Whether a field holds the dataclass ``MISSING`` marker (or a copy of it) or None."""
     return value is None or isinstance(value, type(MISSING))
+
+
+def cfg_entry_point_names(task_id: str) -> tuple[str, str]:
+    """Attributes that :meth:`TrainingSpec.register` sets on the registering module: the env and agent config
+    factories of the task, such as ``Stripe_Forest_Walk_Ant_env_cfg`` and ``Stripe_Forest_Walk_Ant_rl_games_cfg``."""
+    name = re.sub(r"\W", "_", task_id)
+    return f"{name}_env_cfg", f"{name}_rl_games_cfg"
 
 
 def cfg_entry_point_names(task_id: str) -> tuple[str, str]:
@@ -194,41 +203,60 @@ class TrainingSpec:
         """rl_games PPO config of the task; valid for any number of environments."""
         return rl_games_config(name, self.agent, device)
 
-    def register(self, task_id: str) -> None:
+    def register(self, task_id: str, module: str | None = None) -> None:
         """Register the task with gymnasium so ``stripe-kit train``, ``isaaclab train`` and ``gym.make`` find it.
+
+        The ``env_cfg_entry_point`` and ``rl_games_cfg_entry_point`` are ``"module:attribute"`` strings naming
+        config factories that this call sets on ``module`` (see :func:`cfg_entry_point_names`), so Isaac Lab's
+        ``list_envs`` counts the task as one of the module's, as it does for a project's own tasks.
 
         Args:
             task_id: Gymnasium id, conventionally ``Stripe-<Scene>-<Goal>-<Robot>``.
+            module: Module the entry points name; the calling module when None.
         """
         if not isinstance(task_id, str) or not task_id.strip() or " " in task_id:
             raise SpecError("task_id", task_id, "a gymnasium id without spaces, such as 'Stripe-Forest-Walk-Ant'")
         self.check()
+        if module is None:
+            module = sys._getframe(1).f_globals.get("__name__")
+        if module not in sys.modules:
+            raise SpecError("module", module, "the name of an imported module (the one registering the task)")
         experiment = task_id.lower().replace("-", "_")
+        env_attr, agent_attr = cfg_entry_point_names(task_id)
+        owner = sys.modules[module]
+        for attr in (env_attr, agent_attr):
+            existing = getattr(owner, attr, None)
+            if existing is not None and not getattr(existing, "_stripe_task_id", None):
+                raise SpecError("task_id", task_id, f"an id whose entry-point names do not clash with {module}.{attr}")
+        setattr(owner, env_attr, self._env_entry_point(task_id))
+        setattr(owner, agent_attr, self._agent_entry_point(task_id, experiment))
         gym.register(
             id=task_id,
             entry_point="stripe_kit.task.env:StripeEnv",
             disable_env_checker=True,
             kwargs={
-                "env_cfg_entry_point": self._env_entry_point(),
-                "rl_games_cfg_entry_point": self._agent_entry_point(experiment),
+                "env_cfg_entry_point": f"{module}:{env_attr}",
+                "rl_games_cfg_entry_point": f"{module}:{agent_attr}",
             },
         )
         REGISTERED[task_id] = self
 
-    def _env_entry_point(self):
+    def _env_entry_point(self, task_id: str):
         """``env_cfg_entry_point``: a function building the env config with the task's defaults."""
 
         def env_cfg_entry_point() -> StripeEnvCfg:
             return self.env_cfg()
 
+        env_cfg_entry_point._stripe_task_id = task_id
         return env_cfg_entry_point
 
-    def _agent_entry_point(self, experiment: str):
-        """``rl_games_cfg_entry_point``: a function (Isaac Lab's loader inspects its file) building the agent config."""
+    def _agent_entry_point(self, task_id: str, experiment: str):
+        """``rl_games_cfg_entry_point``: a function building the agent config."""
 
         def rl_games_cfg_entry_point() -> dict[str, Any]:
             return self.agent_cfg(experiment)
 
+        rl_games_cfg_entry_point._stripe_task_id = task_id
         return rl_games_cfg_entry_point
 
     def _physics_cfg(self, physics: str):

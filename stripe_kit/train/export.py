@@ -80,6 +80,9 @@ def resolve_checkpoint(source: str | os.PathLike) -> Path:
         for candidate in (path / "nn" / LAST, path / LAST):
             if candidate.is_file():
                 return candidate.resolve()
+        if not (path / "run.json").is_file():
+            raise CheckpointError(path, "not a run directory (no run.json, no nn/last.pth); expected a run directory "
+                                  "(see 'stripe-kit runs') or a .pth checkpoint file")
         raise CheckpointError(path / "nn" / LAST,
                               "no checkpoint in this run directory (it ended before its first epoch)")
     if not path.exists():
@@ -87,8 +90,11 @@ def resolve_checkpoint(source: str | os.PathLike) -> Path:
     return path.resolve()
 
 
-def policy_params(state: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The network description of a checkpoint: its own, else from its run directory's task and overrides."""
+def policy_params(state: dict[str, Any], path: Path, tasks: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The network description of a checkpoint: its own, else from its run directory's task and overrides.
+
+    ``tasks`` (Python files or module names) are loaded to find the run's task when the checkpoint has no description.
+    """
     params = (state.get("stripe") or {}).get("agent_params")
     if params is not None:
         return params
@@ -98,15 +104,15 @@ def policy_params(state: dict[str, Any], path: Path) -> dict[str, Any]:
     from .policy import checkpoint_params
     from .runner import TrainOptions, plan_run
 
-    plan = plan_run(TrainOptions(resume=str(run_dir), max_iterations=10**9))
+    plan = plan_run(TrainOptions(resume=str(run_dir), max_iterations=10**9, tasks=tuple(tasks)))
     return checkpoint_params(plan.agent_cfg)
 
 
-def load_policy(source: str | os.PathLike) -> tuple[ExportedPolicy, dict[str, Any], Path]:
+def load_policy(source: str | os.PathLike, tasks: tuple[str, ...] = ()) -> tuple[ExportedPolicy, dict[str, Any], Path]:
     """The exportable policy of a checkpoint or run directory, its checkpoint state and path."""
     path = resolve_checkpoint(source)
     state = load_checkpoint(path)
-    params = policy_params(state, path)
+    params = policy_params(state, path, tasks)
     model = load_model(state, path, params)
     env = params.get("env", {})
     clip_actions = params.get("config", {}).get("clip_actions", True)
@@ -116,17 +122,19 @@ def load_policy(source: str | os.PathLike) -> tuple[ExportedPolicy, dict[str, An
 
 
 def export_policy(source: str | os.PathLike, output: str | os.PathLike | None = None,
-                  formats: tuple[str, ...] = FORMATS, samples: int = 256, seed: int = 0) -> ExportResult:
+                  formats: tuple[str, ...] = FORMATS, samples: int = 256, seed: int = 0,
+                  tasks: tuple[str, ...] = ()) -> ExportResult:
     """Write ``policy.onnx`` / ``policy.pt`` and ``policy.json`` for a checkpoint (default: ``run_dir/exported``).
 
     Each file is checked against the PyTorch policy on random observations (with values beyond the clip range).
+    ``tasks`` (Python files or module names) are needed only for a checkpoint without its own network description.
     """
     for name in formats:
         if name not in FORMATS:
             from ..errors import SpecError
 
             raise SpecError("format", name, f"one of {', '.join(FORMATS)}")
-    policy, state, path = load_policy(source)
+    policy, state, path = load_policy(source, tasks)
     obs_dim, action_dim = policy.obs_dim, policy.action_dim
     run_dir = run_dir_of(path)
     out = Path(output).expanduser() if output else (run_dir or path.parent) / "exported"

@@ -76,13 +76,26 @@ class MetricsFile:
 
 def write_learning_curve(history: list[dict[str, Any]], path: str | os.PathLike, title: str = "") -> Path | None:
     """Plot mean reward and episode length against frames (epochs on the top axis); written atomically."""
-    points = [r for r in history if r.get("mean_reward") is not None]
     if not history:
         return None
+    path = Path(path)
+    figure = learning_curve_figure(history, title)
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png")
+    return path
+
+
+def learning_curve_figure(history: list[dict[str, Any]], title: str = ""):
+    """The figure of :func:`write_learning_curve` (a matplotlib ``Figure`` on an Agg canvas).
+
+    Before any episode has finished, the frame axis spans the frames trained so far and the empty value axis has no
+    ticks, so the plot says so instead of drawing a unit box whose top axis labels collide.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
-    path = Path(path)
+    points = [r for r in history if r.get("mean_reward") is not None]
     figure = Figure(figsize=(10, 4), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, 2)
@@ -95,16 +108,17 @@ def write_learning_curve(history: list[dict[str, Any]], path: str | os.PathLike,
         ax.set_xlabel("frames")
         ax.set_ylabel(label)
         ax.grid(True, alpha=0.3)
-        top = ax.secondary_xaxis("top", functions=(lambda f: f / frames_per_epoch, lambda e: e * frames_per_epoch))
-        top.set_xlabel("epoch")
         if not xs:
+            ax.set_xlim(0, max(float(history[-1].get("frames") or 0), frames_per_epoch))
+            ax.set_yticks([])
             ax.text(0.5, 0.5, "no finished episode yet", ha="center", va="center", transform=ax.transAxes)
+        top = ax.secondary_xaxis("top", functions=(lambda f: f / frames_per_epoch, lambda e: e * frames_per_epoch))
+        top.xaxis.set_major_locator(MaxNLocator(integer=True))
+        top.set_xlabel("epoch")
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png")
-    return path
+    return figure
 
 
 def _fmt(value: Any, spec: str = ".2f") -> str:

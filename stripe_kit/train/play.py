@@ -38,11 +38,12 @@ class PlayResult:
 
 
 def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = None, device: str | None = None,
-         seed: int | None = None, overrides: tuple[str, ...] = ()) -> PlayResult:
+         seed: int | None = None, overrides: tuple[str, ...] = (), tasks: tuple[str, ...] = ()) -> PlayResult:
     """Play ``episodes`` episodes of a checkpoint (or a run directory's ``nn/last.pth``) with the mean action.
 
     The env is the run's task with the run's overrides (from ``run.json``) plus ``overrides``; it is built in the
-    calling thread.
+    calling thread. ``tasks`` are loaded first (Python files or module names); the task source the run recorded is
+    loaded when its task is still unknown.
     """
     check_number("episodes", episodes, 1, 10**6, integer=True)
     if num_envs is not None:
@@ -50,14 +51,17 @@ def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = N
     path = resolve_checkpoint(source)
     state = load_checkpoint(path)
     from .runner import _RUN_LOCK, TrainingBusyError, read_manifest
-    from .tasks import load_tasks
+    from .tasks import load_recorded_sources, load_tasks
 
-    load_tasks()
+    load_tasks(tasks)
     run_dir = run_dir_of(path)
     manifest = read_manifest(run_dir) if run_dir else {}
     task = manifest.get("task") or checkpoint_task(state)
     if task is None:
         raise SpecError("checkpoint", str(path), "a STRIPE-kit checkpoint or run directory (its task is unknown)")
+    if run_dir is not None:
+        load_recorded_sources(task, manifest.get("tasks") or [], str(run_dir / "run.json"))
+    load_recorded_sources(task, (state.get("stripe") or {}).get("tasks") or [], str(path))
     check_task(state, path, task)
     run_overrides = list(manifest.get("overrides") or (state.get("stripe") or {}).get("overrides") or [])
     num_envs = num_envs or min(episodes, 16)

@@ -37,7 +37,7 @@ from .checkpoint import LAST, CheckpointError, check_model_shapes, check_task, l
 from .console import CONSOLE_LOG, thread_stdout_to
 from .control import TrainControl
 from .overrides import apply_agent_config_overrides, apply_env_overrides, apply_spec_overrides, parse_overrides
-from .tasks import load_tasks
+from .tasks import load_recorded_sources, load_tasks, task_source
 
 KEY_PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy", "usd-core")
 """Packages whose versions are recorded with every run."""
@@ -85,6 +85,10 @@ class TrainOptions:
     """Epochs between writes of ``nn/last.pth``."""
     curve_every: int = 10
     """Epochs between refreshes of ``learning_curve.png`` (it is written at the end too)."""
+    tasks: tuple[str, ...] = ()
+    """Python files or module names defining tasks, loaded besides the installed task packages and
+    ``STRIPE_KIT_TASKS`` (see :mod:`stripe_kit.train.tasks`). The one that registered the trained task is recorded in
+    ``run.json``, so resume, play and export find the task again."""
 
     @property
     def rank(self) -> int:
@@ -93,7 +97,9 @@ class TrainOptions:
 
     def validate(self) -> TrainingSpec:
         """Check every option, naming the bad one; returns the spec of the task to train."""
-        load_tasks()
+        if isinstance(self.tasks, str):
+            raise SpecError("tasks", self.tasks, "a sequence of Python files or module names (not one string)")
+        load_tasks(self.tasks)
         if self.num_envs is not None:
             check_number("num_envs", self.num_envs, 1, 65536, integer=True)
         if self.device is not None and not (self.device == "cpu" or self.device.split(":")[0] == "cuda"):
@@ -120,9 +126,11 @@ class TrainOptions:
         parse_overrides(self.overrides)
         task = self.task
         if self.resume is not None:
-            task = read_manifest(self.resume)["task"]
+            manifest = read_manifest(self.resume)
+            task = manifest["task"]
             if self.task is not None and self.task != task:
                 raise SpecError("task", self.task, f"the resumed run's task {task} (or no --task with --resume)")
+            load_recorded_sources(task, manifest.get("tasks") or [], str(Path(self.resume).expanduser() / "run.json"))
         task = task or DEFAULT_TASK
         if task not in REGISTERED:
             raise SpecError("task", task, f"one of {', '.join(sorted(REGISTERED)) or '(no task registered)'}")
@@ -162,6 +170,8 @@ class RunPlan:
     max_epochs: int
     keep_every: int
     rank: int
+    tasks: list[str] = dataclasses.field(default_factory=list)
+    """Source that registered the task (a file or module; none for installed tasks), recorded in ``run.json``."""
     resume_checkpoint: Path | None = None
     start_epoch: int = 0
     start_frame: int = 0
@@ -200,6 +210,7 @@ def plan_run(options: TrainOptions) -> RunPlan | RunResult:
                             "none with --resume (the run's own overrides are applied)")
         num_envs, seed, physics = manifest["num_envs"], manifest["seed"], manifest.get("physics") or "newton"
         overrides = list(manifest.get("overrides", []))
+        recorded_tasks = list(manifest.get("tasks") or [])
         device = options.device or manifest.get("device") or default_device()
         if device.startswith("cuda"):
             import torch
@@ -224,6 +235,7 @@ def plan_run(options: TrainOptions) -> RunPlan | RunResult:
         num_envs = options.num_envs
         max_epochs = options.max_iterations
         state = None
+        recorded_tasks = []
 
     if options.distributed and not device.startswith("cuda"):
         raise SpecError("distributed", True, "CUDA devices (rl_games' multi-GPU mode runs on NCCL; none is available)")
@@ -243,6 +255,7 @@ def plan_run(options: TrainOptions) -> RunPlan | RunResult:
         task=task, spec=spec, device=device, seed=seed, num_envs=env_cfg.scene.num_envs, physics=physics,
         run_dir=run_dir, env_cfg=env_cfg, agent_cfg=agent_cfg, overrides=overrides,
         max_epochs=int(config["max_epochs"]), keep_every=keep_every, rank=rank,
+        tasks=[task_source(task)] if task_source(task) else recorded_tasks,
         resume_checkpoint=resume_checkpoint, start_epoch=start_epoch, start_frame=start_frame,
     )
     if state is not None:
@@ -353,11 +366,12 @@ def _train_locked(plan: RunPlan, options: TrainOptions, control: TrainControl, m
         manifest = read_manifest(plan.run_dir)
         resumes = manifest.get("resumes", []) + [{"from_epoch": plan.start_epoch, "at": _now(), "command": _command()}]
         _update_manifest(plan.run_dir, {"status": "running", "max_epochs": plan.max_epochs, "resumes": resumes,
-                                        "pid": os.getpid(), "host": socket.gethostname(), "error": None})
+                                        "pid": os.getpid(), "host": socket.gethostname(), "error": None,
+                                        "tasks": plan.tasks})
 
     metadata = {
         "format": 1, "task": plan.task, "run": plan.run_dir.name, "seed": plan.seed, "num_envs": plan.num_envs,
-        "overrides": plan.overrides, "stripe_kit": _version("stripe-kit"),
+        "overrides": plan.overrides, "tasks": plan.tasks, "stripe_kit": _version("stripe-kit"),
     }
     context = RunContext(
         run_dir=plan.run_dir, control=control, metadata=metadata, max_epochs=plan.max_epochs,
@@ -546,6 +560,7 @@ def _write_snapshot(plan: RunPlan, options: TrainOptions) -> None:
         "num_envs": plan.num_envs,
         "physics": plan.physics,
         "overrides": plan.overrides,
+        "tasks": plan.tasks,
         "max_epochs": plan.max_epochs,
         "distributed": options.distributed,
         "command": _command(),

@@ -322,14 +322,22 @@ class WebGui:
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, runs_dir: str = "runs",
-          overrides: Sequence[str] = (), device: str | None = None, stop: threading.Event | None = None) -> None:
-    """Serve the page at ``http://host:port`` until ``stop`` is set (or Ctrl+C); polls the training meanwhile."""
+          overrides: Sequence[str] = (), device: str | None = None, stop: threading.Event | None = None,
+          tasks: Sequence[str] = ()) -> None:
+    """Serve the page at ``http://host:port`` until ``stop`` is set (or Ctrl+C); polls the training meanwhile.
+
+    ``tasks`` (Python files or module names) add their tasks to the training panel and their scene specs (module-level
+    ones and those of their tasks) to the scene panel.
+    """
     import viser
 
     from ..scene import SceneSpec
+    from ..train.tasks import env_sources, known_scenes, load_tasks
 
+    load_tasks(tasks)
+    extra_scenes = known_scenes() if tasks or env_sources() else {}
     server = viser.ViserServer(host=host, port=port, label="STRIPE-kit")
-    scene = ScenePanelModel()
+    scene = ScenePanelModel(extra_scenes)
     if "scene" not in scene.spec_names:
         scene.register(SceneSpec())
     training = TrainingPanelModel(runs_dir=runs_dir, overrides=overrides, device=device)
