@@ -57,13 +57,6 @@ def cfg_entry_point_names(task_id: str) -> tuple[str, str]:
     return f"{name}_env_cfg", f"{name}_rl_games_cfg"
 
 
-def cfg_entry_point_names(task_id: str) -> tuple[str, str]:
-    """Attributes that :meth:`TrainingSpec.register` sets on the registering module: the env and agent config
-    factories of the task, such as ``Stripe_Forest_Walk_Ant_env_cfg`` and ``Stripe_Forest_Walk_Ant_rl_games_cfg``."""
-    name = re.sub(r"\W", "_", task_id)
-    return f"{name}_env_cfg", f"{name}_rl_games_cfg"
-
-
 @configclass
 class SimSettings:
     """Simulation settings of a task, with defaults instead of hard-coded values."""
