@@ -40,7 +40,8 @@ def test_stripe_kit_train_writes_a_complete_run_directory(stripe_kit_bin, tmp_pa
 
     checkpoints = list((run_dir / "nn").glob("*.pth"))
     assert checkpoints, list(run_dir.rglob("*"))
-    state = torch.load(checkpoints[0], map_location="cpu", weights_only=False)
+    # last.pth is the final epoch's (best.pth may be an earlier epoch's, once an episode has ended)
+    state = torch.load(run_dir / "nn" / "last.pth", map_location="cpu", weights_only=False)
     assert state["epoch"] == 3
     assert any("a2c_network.actor_mlp" in key for key in state["model"])
     assert state["frame"] == 3 * 8 * 32

@@ -25,7 +25,7 @@ from ..scene.spec import SceneSpec
 from .agent import AgentSettings, default_device, rl_games_config
 from .env import StripeEnvCfg, StripeSceneCfg
 from .mdp.terminations import physics_diverged
-from .obstacles import ColliderSlotsCfg
+from .obstacles import MAX_SLOTS, ColliderSlotsCfg
 from .robots import check_robot_file
 
 PHYSICS_BACKENDS = ("newton", "physx")
@@ -71,9 +71,16 @@ class SimSettings:
     """Default number of environments (the CLI and GUI override it)."""
     physics: str = "newton"
     """Physics backend, one of :data:`PHYSICS_BACKENDS`."""
-    obstacle_slots: dict[str, int] = {"capsule": 8, "sphere": 4}
-    """Scene obstacles per collider kind that collide in each environment (the nearest to its spawn point). Each
-    slot is one more primitive per world for the broadphase, so keep these near what a robot meets in an episode."""
+    obstacle_reach: float | None = None
+    """Distance from a robot's root within which every scene obstacle collides in its world [m]. None: the
+    robot's horizontal radius (from its USD) plus ``robot_top_speed`` times the policy step, since the obstacles
+    around each robot are refreshed every policy step."""
+    robot_top_speed: float = 5.0
+    """Fastest a robot's root is expected to move [m/s]; sets the default obstacle reach."""
+    obstacle_slots: dict[str, int] | None = None
+    """Collider slots per kind ('capsule', 'sphere') in each environment. None: the most obstacles of the kind
+    within the reach of any point of the generated scene; a smaller count is refused when the env is built. Each
+    slot is one more primitive per world for the broadphase."""
     njmax: int = 120
     """MuJoCo-Warp constraint rows per world."""
     nconmax: int = 60
@@ -90,10 +97,15 @@ class SimSettings:
         check_number("sim.num_envs", self.num_envs, 1, 65536, integer=True)
         if self.physics not in PHYSICS_BACKENDS:
             raise SpecError("sim.physics", self.physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
-        if not isinstance(self.obstacle_slots, dict) or set(self.obstacle_slots) != {"capsule", "sphere"}:
-            raise SpecError("sim.obstacle_slots", self.obstacle_slots, "a dict with 'capsule' and 'sphere' slot counts")
-        for kind, count in self.obstacle_slots.items():
-            check_number(f"sim.obstacle_slots.{kind}", count, 1, 256, integer=True)
+        if self.obstacle_reach is not None:
+            check_number("sim.obstacle_reach", self.obstacle_reach, 0.0, 100.0, low_open=True)
+        check_number("sim.robot_top_speed", self.robot_top_speed, 0.0, 100.0)
+        if self.obstacle_slots is not None:
+            if not isinstance(self.obstacle_slots, dict) or set(self.obstacle_slots) != {"capsule", "sphere"}:
+                raise SpecError("sim.obstacle_slots", self.obstacle_slots,
+                                "None or a dict with 'capsule' and 'sphere' slot counts")
+            for kind, count in self.obstacle_slots.items():
+                check_number(f"sim.obstacle_slots.{kind}", count, 0, MAX_SLOTS, integer=True)
         if self.max_root_speed is not None:
             check_number("sim.max_root_speed", self.max_root_speed, 0.0, 1e4, low_open=True)
 
@@ -158,7 +170,7 @@ class TrainingSpec:
         if physics not in PHYSICS_BACKENDS:
             raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
         scene = StripeSceneCfg(num_envs=num_envs or self.sim.num_envs, env_spacing=0.0, replicate_physics=True)
-        scene.obstacles = replace(scene.obstacles, spawn=ColliderSlotsCfg(slots=dict(self.sim.obstacle_slots)))
+        scene.obstacles = replace(scene.obstacles, spawn=ColliderSlotsCfg())
         scene.robot = replace(self.robot, prim_path="{ENV_REGEX_NS}/Robot")
         for name, sensor in self.sensors.items():
             setattr(scene, name, sensor)
@@ -174,6 +186,9 @@ class TrainingSpec:
             curriculum=self.curriculum,
             decimation=self.sim.decimation,
             episode_length_s=self.sim.episode_length_s,
+            obstacle_reach=self.sim.obstacle_reach,
+            robot_top_speed=self.sim.robot_top_speed,
+            obstacle_slots=None if self.sim.obstacle_slots is None else dict(self.sim.obstacle_slots),
             sim=SimulationCfg(
                 dt=self.sim.dt,
                 render_interval=self.sim.decimation,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,14 @@ class PlayResult:
 
 
 def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = None, device: str | None = None,
-         seed: int | None = None, overrides: tuple[str, ...] = (), tasks: tuple[str, ...] = ()) -> PlayResult:
+         seed: int | None = None, overrides: tuple[str, ...] = (), tasks: tuple[str, ...] = (),
+         after_step: Callable[[Any], None] | None = None) -> PlayResult:
     """Play ``episodes`` episodes of a checkpoint (or a run directory's ``nn/last.pth``) with the mean action.
 
     The env is the run's task with the run's overrides (from ``run.json``) plus ``overrides``; it is built in the
     calling thread. ``tasks`` are loaded first (Python files or module names); the task source the run recorded is
-    loaded when its task is still unknown.
+    loaded when its task is still unknown. ``after_step`` is called with the unwrapped env after every step (a
+    benchmark's measurements).
     """
     check_number("episodes", episodes, 1, 10**6, integer=True)
     if num_envs is not None:
@@ -76,7 +79,7 @@ def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = N
 
         with launch_simulation(plan.env_cfg, {"headless": True, "device": plan.device}):
             try:
-                outcome.append(_play(plan, state, path, episodes))
+                outcome.append(_play(plan, state, path, episodes, after_step))
             except BaseException as exc:  # noqa: BLE001 - raised below, after the launcher closed, without its traceback print
                 error = exc
         if error is not None:
@@ -113,7 +116,8 @@ def _plan(task: str, num_envs: int, device: str | None, seed: int, overrides: li
     return _PlayPlan(task, device, env_cfg, agent_cfg)
 
 
-def _play(plan: Any, state: dict, path: Path, episodes: int) -> tuple[list[float], list[int], list | None, float]:
+def _play(plan: Any, state: dict, path: Path, episodes: int,
+          after_step: Callable[[Any], None] | None = None) -> tuple[list[float], list[int], list | None, float]:
     import gymnasium as gym
     import torch
     from isaaclab_rl.rl_games import RlGamesVecEnvWrapper
@@ -148,6 +152,8 @@ def _play(plan: Any, state: dict, path: Path, episodes: int) -> tuple[list[float
             for _ in range(max_steps):
                 actions = player.get_action(obs, is_deterministic=True)
                 obs_dict, rewards, dones, extras = wrapped.step(actions)
+                if after_step is not None:
+                    after_step(unwrapped)
                 obs = obs_dict["obs"]
                 returns_now += rewards.to(device).reshape(-1)
                 lengths_now += 1

@@ -75,13 +75,16 @@ from stripe_kit.task import mdp
 scene = env.generated_scene
 robot = env.scene["robot"]
 base = robot.data.root_pos_w.torch
-# the obstacle observation is built from the scene's colliders around each env's tile
-slots = env.obstacles.positions
+# the slots in physics hold every scene obstacle within reach of each robot
 levels, types = env.scene.terrain.terrain_levels, env.scene.terrain.terrain_types
 spawn = torch.as_tensor(scene.spawn_points, dtype=torch.float32)[levels, types]
-obstacles = torch.as_tensor(scene.colliders.positions, dtype=torch.float32)  # trunks, logs and rocks
-nearest_obstacle = (obstacles[:, :2][None] - spawn[:, None, :2]).norm(dim=-1).min(dim=1).values
-nearest_slot = (slots[..., :2] - spawn[:, None, :2]).norm(dim=-1).min(dim=1).values
+members = env.obstacles.collider_ids
+obstacles = torch.as_tensor(scene.colliders.positions[members], dtype=torch.float32)  # trunks, logs and rocks
+footprint = torch.as_tensor(scene.colliders.footprint[members], dtype=torch.float32)
+near = (obstacles[None, :, :2] - base[:, None, :2]).norm(dim=-1) - footprint <= env.obstacles.reach
+held = env.obstacles.obstacle_ids
+slot_matches_scene = all(set(torch.nonzero(near[i]).flatten().tolist()) <= set(held[i].tolist())
+                         for i in range(env.num_envs))
 height = mdp.base_height_above_ground(env)[:, 0]
 ground = torch.as_tensor(scene.terrain.height_at(base[:, :2].numpy()), dtype=torch.float32)
 goal = env.command_manager.get_term("goal").pos_command_w
@@ -90,7 +93,7 @@ to_goal = goal[:, :2] - spawn[:, :2]
 bearing = torch.atan2(heading[:, 0] * to_goal[:, 1] - heading[:, 1] * to_goal[:, 0], (heading * to_goal).sum(dim=1))
 print("RESULT " + json.dumps({
     "objects": scene.num_objects,
-    "slot_matches_scene": torch.allclose(nearest_obstacle, nearest_slot, atol=1e-4),
+    "slot_matches_scene": slot_matches_scene,
     "height_error": float((height - (base[:, 2] - ground)).abs().max()),
     "spawn_error": float((env.scene.env_origins[:, :2] - spawn[:, :2]).abs().max()),
     "goal_distance": to_goal.norm(dim=1).tolist(),

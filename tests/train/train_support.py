@@ -13,8 +13,8 @@ FAST = [
 ]
 """Overrides that keep a CPU epoch well under a second (4 envs x 16 steps, eager PyTorch)."""
 TASK = "Stripe-Forest-Walk-Ant"
-TASK_OBS_DIM = 46
-"""Policy observation size of TASK: height 1, velocities 6, up 1, joints 16, obstacles 12, actions 8, heading 2."""
+TASK_OBS_DIM = 58
+"""Policy observation size of TASK: height 1, velocities 6, up 1, joints 16, range ring 24, actions 8, heading 2."""
 
 
 def metrics_lines(run_dir: Path) -> list[dict]:
