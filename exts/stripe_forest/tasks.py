@@ -24,8 +24,6 @@ ANT_GEARS = {".*": 15.0}
 """Effort scale per joint [N m], as in Isaac Lab's Ant."""
 ANT_BODY_RADIUS = 0.25
 """Radius of the Ant's torso disc for obstacle contact [m]."""
-FAR_AHEAD = (1000.0, 0.0, 0.0)
-"""A walk target far along +x, relative to the env origin: the Ant is rewarded for facing it."""
 RING_RANGE = 4.0
 """Range of the Ant's ring of range rays [m]."""
 ANT_SENSORS = {
@@ -69,27 +67,29 @@ class AntPolicyObsCfg(ObsGroup):
 
 @configclass
 class WalkObservationsCfg:
-    """The Ant's own observations plus its heading relative to +x."""
+    """The Ant's own observations plus its heading relative to its walk direction."""
 
     @configclass
     class PolicyCfg(AntPolicyObsCfg):
-        heading = ObsTerm(func=mdp.heading_to_target, params={"target_pos": FAR_AHEAD})
+        heading = ObsTerm(func=mdp.walk_heading)
 
     policy: PolicyCfg = PolicyCfg()
 
 
 @configclass
 class WalkRewardsCfg:
-    """Walk forward (+x) through the forest, upright and efficient, without touching trees.
+    """Walk along x through the forest, toward the far side of the map, upright and efficient, without touching trees.
 
-    Isaac Lab's Ant rewards, with progress as the root velocity along +x (2 torch ops where ``progress_reward``
-    takes 13: on a GPU, ops bound a step's time) and the heading bonus on the heading the policy observes.
+    Isaac Lab's Ant rewards, with progress as the root velocity along the walk direction (a few torch ops where
+    ``progress_reward`` takes 13: on a GPU, ops bound a step's time) and the heading bonus on the heading the policy
+    observes. The direction is toward the side of the map with more room (``mdp.walk_direction``): walking +x from
+    the curriculum's last rows, at the +x edge, ended 93 % of a 4096-env H200 run's episodes off the map.
     """
 
-    progress = RewTerm(func=mdp.progress_along, weight=1.0, params={"direction": (1.0, 0.0)})
+    progress = RewTerm(func=mdp.progress_along_walk, weight=1.0)
     alive = RewTerm(func=mdp.is_alive, weight=0.5)
     upright = RewTerm(func=locomotion.upright_posture_bonus, weight=0.1, params={"threshold": 0.93})
-    move_to_target = RewTerm(func=mdp.heading_to_target_bonus, weight=0.5, params={"target_pos": FAR_AHEAD})
+    move_to_target = RewTerm(func=mdp.walk_heading_bonus, weight=0.5)
     action_l2 = RewTerm(func=mdp.action_l2, weight=-0.005)
     energy = RewTerm(func=locomotion.power_consumption, weight=-0.05, params={"gear_ratio": ANT_GEARS})
     near_obstacle = RewTerm(func=mdp.obstacle_proximity, weight=-0.5, params={"body_radius": ANT_BODY_RADIUS})
@@ -200,7 +200,7 @@ FOREST_WALK_ANT = TrainingSpec(
     events=AntEventsCfg(),
     curriculum=ForestCurriculumCfg(),
     sensors=ANT_SENSORS,
-    description="Ant walks forward (+x) through the generated forest without hitting trees.",
+    description="Ant walks along x, toward the far side of the map, through the generated forest without hitting trees.",
 )
 
 FOREST_GOAL_ANT = TrainingSpec(

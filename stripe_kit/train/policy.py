@@ -36,19 +36,25 @@ def infer_dims(model_state: dict[str, torch.Tensor]) -> tuple[int, int]:
 
 
 def build_model(params: dict[str, Any], obs_dim: int, action_dim: int) -> torch.nn.Module:
-    """rl_games' model (network plus normalisers) for ``params`` (with ``model``, ``network``, ``config``)."""
+    """rl_games' model (network plus normalisers) for ``params`` (with ``model``, ``network``, ``config``).
+
+    rl_games' builder prints each layer size it builds ("build mlp: 58", "RunningMeanStd: ..."); that goes nowhere.
+    """
     from rl_games.algos_torch.model_builder import ModelBuilder
+
+    from .console import thread_stdout_to
 
     network = ModelBuilder().load(params)
     config = params.get("config", {})
-    return network.build({
-        "actions_num": action_dim,
-        "input_shape": (obs_dim,),
-        "num_seqs": 1,
-        "value_size": 1,
-        "normalize_value": config.get("normalize_value", False),
-        "normalize_input": config.get("normalize_input", False),
-    })
+    with thread_stdout_to(os.devnull):
+        return network.build({
+            "actions_num": action_dim,
+            "input_shape": (obs_dim,),
+            "num_seqs": 1,
+            "value_size": 1,
+            "normalize_value": config.get("normalize_value", False),
+            "normalize_input": config.get("normalize_input", False),
+        })
 
 
 def load_model(state: dict[str, Any], path: str | os.PathLike, params: dict[str, Any] | None = None) -> torch.nn.Module:

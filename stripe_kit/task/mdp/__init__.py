@@ -15,13 +15,17 @@ from .observations import (
     heading_to_target,
     nearest_obstacles,
     ray_distances,
+    walk_direction,
+    walk_heading,
 )
 from .rewards import (
     heading_to_goal,
     heading_to_target_bonus,
     obstacle_proximity,
     progress_along,
+    progress_along_walk,
     termination_term,
     velocity_toward_goal,
+    walk_heading_bonus,
 )
 from .terminations import base_below_ground_height, goal_reached, obstacle_collision, off_terrain, physics_diverged

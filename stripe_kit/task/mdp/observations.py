@@ -67,6 +67,25 @@ def heading_to_target(env: StripeEnv, target_pos: tuple[float, float, float],
     return torch.stack([cos, sin], dim=1)
 
 
+def walk_direction(env: StripeEnv) -> torch.Tensor:
+    """Unit vector along x toward the far side of the map from each env's origin, shape (num_envs, 2).
+
+    A walk along +x from the last rows of a curriculum (at the +x edge) leaves the map within seconds; walking
+    toward the side with more room gives every robot at least half the map ahead of it.
+    """
+    low, high = env.scene_data.bounds
+    sign = torch.where(env.scene.env_origins[:, 0] * 2 < low[0] + high[0], 1.0, -1.0)
+    return torch.stack([sign, torch.zeros_like(sign)], dim=1)
+
+
+def walk_heading(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Cosine and sine of the angle from the base's heading to :func:`walk_direction`, shape (num_envs, 2)."""
+    heading, direction = base_heading(env, asset_cfg), walk_direction(env)
+    cos = (heading * direction).sum(dim=1)
+    sin = heading[:, 0] * direction[:, 1] - heading[:, 1] * direction[:, 0]
+    return torch.stack([cos, sin], dim=1)
+
+
 def base_heading(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
     """Unit vector of the base's heading on the ground, shape (num_envs, 2).
 

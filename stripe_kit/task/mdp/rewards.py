@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from isaaclab.managers import SceneEntityCfg
 
-from .observations import base_heading, device_constant, heading_to_target
+from .observations import base_heading, device_constant, heading_to_target, walk_direction, walk_heading
 
 if TYPE_CHECKING:
     from ..env import StripeEnv
@@ -28,6 +28,18 @@ def progress_along(env: StripeEnv, direction: tuple[float, float] = (1.0, 0.0),
     velocity = env.scene[asset_cfg.name].data.root_lin_vel_w.torch[:, :2]
     norm = (direction[0] ** 2 + direction[1] ** 2) ** 0.5
     return velocity @ device_constant((direction[0] / norm, direction[1] / norm), str(env.device))
+
+
+def progress_along_walk(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Base velocity along each env's :func:`~.observations.walk_direction` [m/s]."""
+    velocity = env.scene[asset_cfg.name].data.root_lin_vel_w.torch[:, :2]
+    return (velocity * walk_direction(env)).sum(dim=1)
+
+
+def walk_heading_bonus(env: StripeEnv, threshold: float = 0.8,
+                       asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """:func:`heading_to_goal` for the walk direction: 1 when facing it within ``acos(threshold)``."""
+    return _alignment_bonus(walk_heading(env, asset_cfg)[:, 0], threshold)
 
 
 def velocity_toward_goal(env: StripeEnv, command_name: str = "goal",
