@@ -11,7 +11,8 @@ def test_core_imports_no_kit_module():
         import json, sys
         import stripe_kit
         bare = [m for m in sys.modules if m.split('.')[0] in ('omni', 'carb', 'isaacsim')]
-        import stripe_kit.scene, stripe_kit.task, stripe_kit.train.runner, stripe_kit.cli.main, stripe_forest.tasks
+        import stripe_kit.scene, stripe_kit.task, stripe_kit.train.runner, stripe_kit.train.stepper, stripe_kit.cli.main
+        import stripe_forest.tasks
         full = [m for m in sys.modules if m.split('.')[0] in ('omni', 'carb', 'isaacsim')]
         print("RESULT " + json.dumps({"bare": bare, "full": full}))
         """

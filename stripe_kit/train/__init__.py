@@ -1,7 +1,8 @@
 """Training runtime: rl_games PPO through Isaac Lab's wrapper, into self-describing run directories.
 
 ``TrainOptions``, ``train`` and ``RunResult`` (:mod:`.runner`), ``TrainingSession`` and ``TrainStatus``
-(:mod:`.session`) are importable from here; they are loaded on first use (they import Isaac Lab).
+(:mod:`.session`) and ``SteppedTraining`` (:mod:`.stepper`) are importable from here; they are loaded on first use
+(they import Isaac Lab).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ _EXPORTS = {
     "train": "runner",
     "TrainingBusyError": "runner",
     "TrainingSession": "session",
+    "SteppedTraining": "stepper",
     "TrainStatus": "control",
     "TrainControl": "control",
     "CheckpointError": "checkpoint",
 }
 
-__all__ = ["CheckpointError", "RunResult", "TrainControl", "TrainOptions", "TrainStatus", "TrainingBusyError",
-           "TrainingSession", "train"]
+__all__ = ["CheckpointError", "RunResult", "SteppedTraining", "TrainControl", "TrainOptions", "TrainStatus",
+           "TrainingBusyError", "TrainingSession", "train"]
 
 
 def __getattr__(name: str):

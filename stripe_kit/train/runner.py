@@ -8,14 +8,17 @@ A run directory ``<runs_dir>/<task>/<name>`` holds:
   at the end) and ``nn/best.pth`` (best mean reward so far);
 * ``summaries/``: rl_games' TensorBoard logs; ``metrics.jsonl``: one line per epoch; ``learning_curve.png``.
 
-:func:`train` is the one code path of the CLI and of :class:`~stripe_kit.train.session.TrainingSession`: it builds
-the env and trains in the calling thread (Isaac Lab's stage is thread-local), ends at ``max_epochs``, at the epoch
-boundary after :meth:`TrainControl.request_stop`, or on an error, and resumes a run from ``nn/last.pth`` with its
-optimizer, learning rate, normalisers, counters, RNG and terrain curriculum.
+:func:`train` is the one code path of the CLI, of :class:`~stripe_kit.train.session.TrainingSession` and of
+:class:`~stripe_kit.train.stepper.SteppedTraining`: it builds the env and trains in the calling thread (Isaac Lab's
+stage is thread-local) or, given an :class:`EnvHost` such as the stepper's, has the env built and stepped on the
+host's thread; it ends at ``max_epochs``, at the epoch boundary after :meth:`TrainControl.request_stop`, or on an
+error, and resumes a run from ``nn/last.pth`` with its optimizer, learning rate, normalisers, counters, RNG and terrain
+curriculum.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.metadata
 import json
@@ -28,7 +31,7 @@ import time
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import SpecError, check_number
 from ..files import atomic_path
@@ -296,10 +299,61 @@ def _check_resume_network(plan: RunPlan, state: dict, manifest: dict) -> None:
     check_model_shapes(state, plan.resume_checkpoint, model.state_dict())
 
 
-def train(options: TrainOptions, control: TrainControl | None = None) -> RunResult:
+class EnvHost(Protocol):
+    """Where a run's env lives: :func:`train` asks it for the env once and closes it once, from the training thread."""
+
+    def open(self, plan: RunPlan, launcher_args: dict, console: Path) -> tuple[Any, Any]:
+        """Launch the simulation and build ``plan``'s env; returns (unwrapped env, rl_games vec env).
+
+        ``console`` is the run's ``console.log``, where what the build prints belongs. On an error nothing is left
+        open.
+        """
+
+    def close(self) -> None:
+        """Close the env and the simulation launched by :meth:`open`."""
+
+
+class LocalEnvHost:
+    """The env built, stepped and closed in the training thread itself (the CLI and TrainingSession)."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+
+    def open(self, plan: RunPlan, launcher_args: dict, console: Path) -> tuple[Any, Any]:
+        try:
+            return build_env(plan, launcher_args, self._stack)
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+def build_env(plan: RunPlan, launcher_args: dict, stack: contextlib.ExitStack) -> tuple[Any, Any]:
+    """Launch the simulation and build the run's env wrapped for rl_games, in the calling thread.
+
+    Returns (unwrapped env, :class:`RlGamesVecEnvWrapper`); closing ``stack`` closes the env, then the launcher.
+    """
+    import gymnasium as gym
+    from isaaclab.app import launch_simulation
+    from isaaclab_rl.rl_games import RlGamesVecEnvWrapper
+
+    stack.enter_context(launch_simulation(plan.env_cfg, launcher_args))
+    try:
+        env = gym.make(plan.task, cfg=plan.env_cfg)
+    except BaseException:
+        _clear_simulation()  # so that a later run in this process can build its env
+        raise
+    stack.callback(env.close)
+    return env.unwrapped, RlGamesVecEnvWrapper.from_agent_cfg(env.unwrapped, plan.agent_cfg)
+
+
+def train(options: TrainOptions, control: TrainControl | None = None, env_host: EnvHost | None = None) -> RunResult:
     """Build the task's env, train it with rl_games PPO and return where the outputs are.
 
-    The env is created and trained in the calling thread (Isaac Lab's stage is thread-local). The run ends at
+    The env is created and trained in the calling thread (Isaac Lab's stage is thread-local), or by ``env_host``
+    (:class:`~stripe_kit.train.stepper.SteppedTraining` builds and steps it on an event loop's thread). The run ends at
     ``max_epochs``, after ``control.request_stop()`` (at the next epoch boundary, with a checkpoint), or on an error,
     which is raised after the run directory records it.
 
@@ -313,12 +367,12 @@ def train(options: TrainOptions, control: TrainControl | None = None) -> RunResu
         raise TrainingBusyError("another training run is live in this process (one simulation per process); "
                                 "stop it or wait for it to end")
     try:
-        return _train(options, control)
+        return _train(options, control, env_host or LocalEnvHost())
     finally:
         _RUN_LOCK.release()
 
 
-def _train(options: TrainOptions, control: TrainControl) -> RunResult:
+def _train(options: TrainOptions, control: TrainControl, env_host: EnvHost) -> RunResult:
     control.update(state="starting")
     plan = plan_run(options)
     if isinstance(plan, RunResult):
@@ -335,7 +389,7 @@ def _train(options: TrainOptions, control: TrainControl) -> RunResult:
         _create_run_dir(plan.run_dir, exist_ok=options.distributed)
     lock = _lock_run_dir(plan.run_dir) if main_rank else None
     try:
-        return _train_locked(plan, options, control, main_rank)
+        return _train_locked(plan, options, control, main_rank, env_host)
     finally:
         if lock is not None:
             lock.close()
@@ -354,7 +408,8 @@ def _lock_run_dir(run_dir: Path):
     return file
 
 
-def _train_locked(plan: RunPlan, options: TrainOptions, control: TrainControl, main_rank: bool) -> RunResult:
+def _train_locked(plan: RunPlan, options: TrainOptions, control: TrainControl, main_rank: bool,
+                  env_host: EnvHost) -> RunResult:
     from .algo import RunContext
     from .monitor import METRICS_FILE, MetricsFile, Progress, read_metrics
 
@@ -394,16 +449,11 @@ def _train_locked(plan: RunPlan, options: TrainOptions, control: TrainControl, m
     launcher_args = {"headless": True, "device": plan.device, "distributed": options.distributed}
     console = plan.run_dir / (CONSOLE_LOG if main_rank else f"console.rank{plan.rank}.log")
     try:
-        from isaaclab.app import launch_simulation
-
         # Isaac Lab's and rl_games' prints go to console.log; the terminal keeps progress, warnings and errors
-        with thread_stdout_to(console), launch_simulation(plan.env_cfg, launcher_args):
-            try:
-                _run_in_simulation(plan, context, options.distributed)
-            except BaseException as exc:  # noqa: BLE001 - raised after the launcher closed, without its traceback print
-                error = exc
-    except BaseException as exc:  # noqa: BLE001 - the launcher failed; raised below
-        error = error or exc
+        with thread_stdout_to(console):
+            _run_in_simulation(plan, context, options.distributed, env_host, launcher_args, console)
+    except BaseException as exc:  # noqa: BLE001 - raised below, after the run directory records it
+        error = exc
     finally:
         if context.progress is not None:
             context.progress.close()
@@ -444,25 +494,20 @@ def _train_locked(plan: RunPlan, options: TrainOptions, control: TrainControl, m
                      plan.max_epochs, note=control.stop_reason if status == "stopped" else None)
 
 
-def _run_in_simulation(plan: RunPlan, context: Any, distributed: bool) -> None:
-    """Build the env, wrap it for rl_games and train (or resume) until the run ends."""
-    import gymnasium as gym
-    from isaaclab_rl.rl_games import RlGamesVecEnvWrapper, register_rl_games_env
+def _run_in_simulation(plan: RunPlan, context: Any, distributed: bool, env_host: EnvHost, launcher_args: dict,
+                       console: Path) -> None:
+    """Have ``env_host`` build the env wrapped for rl_games, and train (or resume) until the run ends."""
+    from isaaclab_rl.rl_games import register_rl_games_env
     from rl_games.torch_runner import Runner
 
     from .algo import StripeA2CAgent, StripeObserver
 
     config = plan.agent_cfg["params"]["config"]
-    if distributed:
-        config["device"] = config["device_name"] = plan.env_cfg.sim.device
+    env, wrapped = env_host.open(plan, launcher_args, console)
     try:
-        env = gym.make(plan.task, cfg=plan.env_cfg)
-    except BaseException:
-        _clear_simulation()  # so that a later run in this process can build its env
-        raise
-    try:
-        context.env = env.unwrapped
-        wrapped = RlGamesVecEnvWrapper.from_agent_cfg(env.unwrapped, plan.agent_cfg)
+        if distributed:
+            config["device"] = config["device_name"] = plan.env_cfg.sim.device  # as the launcher resolved it
+        context.env = env
         obs_dim = int(wrapped.observation_space.shape[0])
         action_dim = int(wrapped.action_space.shape[0])
         from .policy import checkpoint_params
@@ -472,7 +517,7 @@ def _run_in_simulation(plan: RunPlan, context: Any, distributed: bool) -> None:
         if plan.rank == 0:
             _update_manifest(plan.run_dir, {"observation_dim": obs_dim, "action_dim": action_dim})
         register_rl_games_env(wrapped)
-        config["num_actors"] = env.unwrapped.num_envs
+        config["num_actors"] = env.num_envs
         runner = Runner(StripeObserver(context))
         runner.algo_factory.register_builder(
             "a2c_continuous", lambda **kwargs: StripeA2CAgent(context=context, **kwargs))
@@ -495,7 +540,7 @@ def _run_in_simulation(plan: RunPlan, context: Any, distributed: bool) -> None:
         if writer is not None:
             writer.close()  # flush rl_games' TensorBoard events (it never closes its writer)
         context.env = None
-        env.close()
+        env_host.close()
         if distributed:
             import torch.distributed as dist
 

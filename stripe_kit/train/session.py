@@ -68,11 +68,15 @@ class TrainingSession:
 
     def _work(self) -> None:
         try:
-            self._result = train(self.options, self._control)
+            self._result = self._train()
         except BaseException as error:  # noqa: BLE001 - any failure ends in state 'failed', never a hung thread
             self._error = error
             state = "stopped" if isinstance(error, KeyboardInterrupt) else "failed"
             self._control.update(state=state, error=one_line(error))
+
+    def _train(self) -> RunResult:
+        """The run itself, in the worker thread (a subclass may host the env elsewhere)."""
+        return train(self.options, self._control)
 
     def stop(self, wait: bool = False, timeout: float | None = None) -> TrainStatus:
         """Ask the run to end at the next epoch boundary, writing a checkpoint; optionally wait for it."""
