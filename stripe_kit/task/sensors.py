@@ -146,6 +146,7 @@ class SceneRayCaster(SensorBase):
         self._data_dirty = True
 
     def _initialize_impl(self):
+        """Device, env count and timestamps, as every Isaac Lab sensor; the rest waits for :meth:`bind`."""
         super()._initialize_impl()
 
     def _update_buffers_impl(self, env_mask: wp.array):
