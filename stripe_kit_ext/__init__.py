@@ -1,10 +1,10 @@
-"""STRIPE-kit extension for Isaac Sim: the scene generator window (menu "STRIPE-kit > Scene").
+"""STRIPE-kit extension for Isaac Sim: the "STRIPE-kit" menu with the scene and training windows.
 
-A thin ``omni.ui`` layer over the Kit-free view-model :mod:`stripe_kit.ui`; the core package ``stripe_kit`` must be
-pip-installed into Isaac Sim's Python (see docs/README.md).
+Only the menu is made at start-up; the library ``stripe_kit`` (pip-installed into Isaac Sim's Python, see
+docs/README.md) and the windows are imported when a window is first opened, and an import error is shown in the
+window instead of disabling the extension.
 """
 
 from .extension import StripeKitExtension, get_extension
-from .scene_window import WINDOW_TITLE, SceneWindow
 
-__all__ = ["WINDOW_TITLE", "SceneWindow", "StripeKitExtension", "get_extension"]
+__all__ = ["StripeKitExtension", "get_extension"]

@@ -6,13 +6,20 @@ widget per model field, pushes edits to the model and redraws when the model not
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Callable
 
 import carb
+import omni.kit.app
+import omni.kit.commands
 import omni.ui as ui
 import omni.usd
 
-from stripe_kit.ui import Field, ScenePanelModel
+from stripe_kit.ui.fields import Field
+from stripe_kit.ui.scene_panel import ScenePanelModel
+
+from . import commands  # noqa: F401 - registers StripeKitWriteScene and StripeKitClearScene
 
 WINDOW_TITLE = "STRIPE-kit Scene"
 """Title of the window (also its name for ``ui.Workspace.get_window``)."""
@@ -28,9 +35,11 @@ class SceneWindow(ui.Window):
     Args:
         model: The view-model to draw; one is made (with the showcase specs) when None.
         title: Window title.
+        scenes_dir: Folder where the save dialog starts.
     """
 
-    def __init__(self, model: ScenePanelModel | None = None, title: str = WINDOW_TITLE, **kwargs):
+    def __init__(self, model: ScenePanelModel | None = None, title: str = WINDOW_TITLE, scenes_dir: str = "",
+                 **kwargs):
         kwargs.setdefault("width", 440)
         kwargs.setdefault("height", 720)
         super().__init__(title, **kwargs)
@@ -41,6 +50,10 @@ class SceneWindow(ui.Window):
         self._status_label: ui.Label | None = None
         self._summary_label: ui.Label | None = None
         self._save_path: ui.StringField | None = None
+        self.scenes_dir = scenes_dir or os.path.expanduser("~")
+        self._file_picker = None
+        self.busy_task: asyncio.Future | None = None
+        """The running generation (an asyncio task on Kit's loop), or None."""
         self._unsubscribe = self.model.subscribe(self._on_model_event)
         self.frame.set_build_fn(self._build)
 
@@ -51,6 +64,9 @@ class SceneWindow(ui.Window):
             self._unsubscribe = None
         self._syncs = []
         self._error_label = self._status_label = self._summary_label = None
+        if self._file_picker is not None:
+            self._file_picker.destroy()
+            self._file_picker = None
         super().destroy()
 
     # -- model events -------------------------------------------------------------------------------------------------
@@ -116,7 +132,9 @@ class SceneWindow(ui.Window):
                               tooltip="Restore the spec's registered values")
                 with ui.HStack(height=24, spacing=4):
                     self._save_path = ui.StringField(identifier="stripe_save_path")
-                    self._save_path.model.set_value("scene.usda")
+                    self._save_path.model.set_value(os.path.join(self.scenes_dir, "scene.usda"))
+                    ui.Button("...", clicked_fn=self._pick_save_path, identifier="stripe_save_browse", width=30,
+                              tooltip="Choose where to save with Kit's file picker")
                     ui.Button("Save as scene", clicked_fn=self._on_save, identifier="stripe_save", width=110,
                               tooltip="Write the open stage (what you built or edited) to a USD file that "
                                       "UsdSceneSpec loads as a training scene")
@@ -160,15 +178,52 @@ class SceneWindow(ui.Window):
     # -- actions ------------------------------------------------------------------------------------------------------
 
     def _on_generate(self) -> None:
+        if self.busy_task is None or self.busy_task.done():
+            self.busy_task = asyncio.ensure_future(self.generate_async())
+
+    async def generate_async(self) -> bool:
+        """Generate off the UI thread (Kit's loop stays live), write through the undoable ``StripeKitWriteScene``
+        command, let the stage update, then frame the viewport on the scene."""
+        model = self.model
+        root_path = model.root_path
+        if not model.is_current and await model.generate_async() is None:
+            return False
         stage = omni.usd.get_context().get_stage()
-        if self.model.write_to_stage(stage):
-            _frame_viewport(self.model.root_path)
+        if stage is None:
+            return model.write_to_stage(None)  # sets the "no open USD stage" error
+        ok, written = omni.kit.commands.execute("StripeKitWriteScene", model=model, stage=stage, root_path=root_path)
+        if not (ok and written):
+            return False
+        for _ in range(2):  # Hydra and the viewport see the new prims only after an update
+            await omni.kit.app.get_app().next_update_async()
+        _frame_viewport(root_path)
+        return True
 
     def _on_clear(self) -> None:
-        self.model.clear(omni.usd.get_context().get_stage())
+        omni.kit.commands.execute("StripeKitClearScene", model=self.model, stage=omni.usd.get_context().get_stage(),
+                                  root_path=self.model.root_path)
 
     def _on_save(self) -> None:
         self.model.save_as_scene(omni.usd.get_context().get_stage(), self._save_path.model.get_value_as_string())
+
+    def _pick_save_path(self) -> None:
+        """Kit's file picker, for the path of "Save as scene"."""
+        from omni.kit.window.filepicker import FilePickerDialog
+
+        def apply(filename: str, dirname: str) -> None:
+            if filename:
+                path = os.path.join(dirname, filename)
+                if not os.path.splitext(path)[1]:
+                    path += ".usda"
+                self._save_path.model.set_value(path)
+            self._file_picker.hide()
+
+        if self._file_picker is not None:  # made anew each time, shown by its constructor (as Isaac Sim does)
+            self._file_picker.destroy()
+        self._file_picker = FilePickerDialog(
+            "Save STRIPE-kit scene", allow_multi_selection=False, apply_button_label="Use this path",
+            click_apply_handler=apply, click_cancel_handler=lambda filename, dirname: self._file_picker.hide(),
+        )
 
 
 def _group_title(group: str) -> str:

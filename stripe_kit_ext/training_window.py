@@ -11,10 +11,11 @@ import subprocess
 import sys
 
 import carb
+import carb.eventdispatcher
 import omni.kit.app
 import omni.ui as ui
 
-from stripe_kit.ui import TrainingPanelModel
+from stripe_kit.ui.training_panel import TrainingPanelModel
 
 WINDOW_TITLE = "STRIPE-kit Training"
 """Title of the window (also its name for ``ui.Workspace.get_window``)."""
@@ -44,8 +45,10 @@ class TrainingWindow(ui.Window):
         self._labels: dict[str, ui.Label] = {}
         self._buttons: dict[str, ui.Button] = {}
         self._unsubscribe = self.model.subscribe(self._on_model_event)
-        self._update_sub = omni.kit.app.get_app().get_update_event_stream().create_subscription_to_pop(
-            lambda _event: self.model.poll(), name="stripe_kit_ext training window poll")
+        # Events 2.0 (Kit 107+), as Isaac Sim's own extensions observe the app update
+        self._update_sub = carb.eventdispatcher.get_eventdispatcher().observe_event(
+            event_name=omni.kit.app.GLOBAL_EVENT_UPDATE, on_event=lambda _event: self.model.poll(),
+            observer_name="stripe_kit_ext training window poll")
         self.frame.set_build_fn(self._build)
 
     def destroy(self) -> None:
@@ -73,6 +76,7 @@ class TrainingWindow(ui.Window):
         status = model.status()
         live = model.running
         self._buttons["start"].enabled = not live
+        self._buttons["headless"].enabled = not live
         self._buttons["stop"].enabled = live
         self._buttons["open"].enabled = bool(status.run_dir)
         self._progress.set_value(model.progress)
@@ -118,6 +122,10 @@ class TrainingWindow(ui.Window):
                         self._option_fields[name] = field
                 with ui.HStack(height=30, spacing=4):
                     self._buttons["start"] = ui.Button("Start", clicked_fn=model.start, identifier="stripe_train_start")
+                    self._buttons["headless"] = ui.Button(
+                        "Run headless", clicked_fn=model.start_headless, identifier="stripe_train_headless",
+                        tooltip="Run the same training as a separate 'stripe-kit train' process (many envs without "
+                                "slowing the viewport), watched here through its run directory")
                     self._buttons["stop"] = ui.Button("Stop", clicked_fn=model.stop, identifier="stripe_train_stop",
                                                       tooltip="Stop at the end of this epoch, with a checkpoint")
                 ui.ProgressBar(self._progress, height=18, identifier="stripe_train_progress")

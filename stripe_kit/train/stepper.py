@@ -122,10 +122,19 @@ class SteppedTraining(TrainingSession):
     The learner (rl_games) runs in a worker thread started by :meth:`start`; :meth:`stop`, :meth:`status`,
     :meth:`wait` and :meth:`subscribe` work as in :class:`~stripe_kit.train.session.TrainingSession`. Nothing
     is simulated until :meth:`run` is awaited on the thread that is to own the env (Kit's main thread in Isaac Sim).
+
+    Args:
+        options: The run's options.
+        stage: A USD stage owned by someone else (in Isaac Sim: ``omni.usd.get_context().get_stage()``) to build the
+            env in, under its own prims (``/World/envs``, the physics scene, ground, lights); they are removed after
+            the env is closed and Isaac Lab never attaches, closes or uncaches that stage. None: Isaac Lab's choice.
     """
 
-    def __init__(self, options: TrainOptions):
+    def __init__(self, options: TrainOptions, stage: Any = None):
         super().__init__(options)
+        self.stage = stage
+        """The USD stage the env is built in (Isaac Sim's open stage; see
+        :func:`~stripe_kit.train.borrowed_stage.borrowed_stage`), or None: the stage Isaac Lab picks."""
         self._lock = threading.Lock()
         self._requests: collections.deque[tuple[str, tuple, concurrent.futures.Future]] = collections.deque()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -253,8 +262,15 @@ class SteppedTraining(TrainingSession):
             started = time.perf_counter()
             self.stats.build_thread = threading.get_ident()
             try:
+                borrowed = None
+                if self.stage is not None:
+                    from .borrowed_stage import borrowed_stage
+
+                    borrowed = self._stack.enter_context(borrowed_stage(self.stage))  # left after env.close()
                 with thread_stdout_to(console):
                     env, wrapped = build_env(plan, launcher_args, self._stack)
+                if borrowed is not None:
+                    borrowed.mark_built()
             except BaseException:
                 self._stack.close()
                 raise
@@ -265,6 +281,31 @@ class SteppedTraining(TrainingSession):
             self._close_env(route_output=True)
             return None
         raise ValueError(f"unknown request {kind!r}")
+
+    def abandon(self, timeout: float | None = 10.0) -> bool:
+        """End the run now, on the loop's thread, without serving more steps (Kit's shutdown: the loop will not tick
+        again). Asks for a stop, fails the learner's pending and future requests (it ends with the checkpoint of its
+        last finished epoch), closes the env here and waits up to ``timeout`` seconds for the learner thread.
+
+        Returns:
+            True if the learner thread is gone.
+        """
+        self._control.request_stop("stopped: the env's loop was shut down")
+        reason = "abandoned by its loop"
+        with self._lock:
+            if self._serving_ended is None:
+                self._serving_ended = reason
+            abandoned = list(self._requests)
+            self._requests.clear()
+        for _, _, future in abandoned:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(SteppingEnded(f"the env's event loop stopped serving ({reason})"))
+        self._close_env()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def _close_env(self, route_output: bool = False) -> None:
         """Close the env on this thread; what it prints goes to console.log while the learner waits on the close

@@ -6,7 +6,7 @@ The Kit extension (``stripe_kit_ext``) draws these with ``omni.ui`` and the brow
 
 from .fields import Field, FieldKind, SpecFields, attribute_docs, error_message, format_value, parse_value
 from .scene_panel import DEFAULT_ROOT_PATH, ScenePanelModel, SceneSummary, showcase_specs
-from .training_panel import MetricHistory, OptionField, TrainingPanelModel, registered_tasks
+from .training_panel import LoopDriver, MetricHistory, OptionField, TrainingPanelModel, registered_tasks
 
 __all__ = [
     "DEFAULT_ROOT_PATH",
@@ -17,6 +17,7 @@ __all__ = [
     "ScenePanelModel",
     "SceneSummary",
     "SpecFields",
+    "LoopDriver",
     "TrainingPanelModel",
     "attribute_docs",
     "error_message",

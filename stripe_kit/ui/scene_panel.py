@@ -8,9 +8,10 @@ one) and notifies the observers.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
@@ -274,6 +275,34 @@ class ScenePanelModel(ObservableModel):
         except Exception as exc:  # noqa: BLE001 - button action: report, never raise
             self._fail(exc, "generate")
             return None
+        return self._adopt(scene)
+
+    async def generate_async(self, run_blocking: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None
+                             ) -> GeneratedScene | None:
+        """:meth:`generate` whose computation runs off the caller's (UI) thread; observers are notified on it.
+
+        Args:
+            run_blocking: Awaits a blocking call elsewhere (default: the running loop's default executor).
+        """
+        spec = self.spec
+        if spec is None:
+            self._fail("no scene spec selected")
+            return None
+        if run_blocking is None:
+            loop = asyncio.get_running_loop()
+
+            def run_blocking(call):
+                return loop.run_in_executor(None, call)
+
+        seed = self.seed
+        try:
+            scene = await run_blocking(lambda: spec.generate(seed))
+        except Exception as exc:  # noqa: BLE001 - button action: report, never raise
+            self._fail(exc, "generate")
+            return None
+        return self._adopt(scene)
+
+    def _adopt(self, scene: GeneratedScene) -> GeneratedScene:
         self._scene = scene
         self._summary = SceneSummary.of(scene)
         self._succeed(SCENE, f"generated {self._summary.num_objects} objects")

@@ -11,10 +11,11 @@ Nothing here imports omni, carb or isaacsim; Isaac Lab is imported only when a r
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,24 @@ class MetricHistory:
         return MetricHistory(list(self.epochs), list(self.rewards), list(self.episode_lengths))
 
 
+@dataclasses.dataclass
+class LoopDriver:
+    """How a front end with its own event loop hosts the env (Isaac Sim: Kit's main thread).
+
+    With a driver, :meth:`TrainingPanelModel.start` makes a :class:`~stripe_kit.train.stepper.SteppedTraining` and
+    hands the coroutine of its :meth:`~stripe_kit.train.stepper.SteppedTraining.run` to :attr:`schedule`; the env
+    is built, stepped (one step per ``next_update()``) and closed on that loop's thread.
+    """
+
+    next_update: Callable[[], Awaitable[Any]]
+    """Awaited between two env steps (Kit: ``omni.kit.app.get_app().next_update_async``)."""
+    schedule: Callable[[Coroutine[Any, Any, Any]], Any] = asyncio.ensure_future
+    """Runs the serving coroutine on the loop (Kit: ``asyncio.ensure_future`` on Kit's loop); returns its task."""
+    stage: Callable[[], Any] | None = None
+    """Returns the USD stage to build the env in, under its own prims (Kit: omni.usd's open stage); None: Isaac
+    Lab's own stage."""
+
+
 def registered_tasks() -> list[str]:
     """Ids of the registered tasks (loads the installed task packages; imports Isaac Lab, never Kit)."""
     from ..task.spec import REGISTERED
@@ -135,11 +154,19 @@ class TrainingPanelModel(ObservableModel):
         runs_dir: Root of the run directories.
         overrides: Config overrides ``key=value`` passed to every run (see :mod:`stripe_kit.train.overrides`).
         device: Initial device option (None: CUDA when available, else CPU).
+        loop_driver: Host the env on a front end's event loop (:class:`LoopDriver`); None: in the session's worker
+            thread with the learner (:class:`~stripe_kit.train.session.TrainingSession`).
     """
 
     def __init__(self, tasks: Sequence[str] | None = None, *, runs_dir: str | Path = "runs",
-                 overrides: Sequence[str] = (), device: str | None = None):
+                 overrides: Sequence[str] = (), device: str | None = None, loop_driver: LoopDriver | None = None):
         super().__init__()
+        self.loop_driver = loop_driver
+        """Where the env lives (see :class:`LoopDriver`); None: the training thread."""
+        self.headless: Any = None
+        """The current (or last) :class:`~stripe_kit.train.headless.HeadlessRun` when the last start was headless."""
+        self.serving_task: Any = None
+        """The scheduled serving task of a loop-driven run (what :attr:`LoopDriver.schedule` returned)."""
         self.runs_dir = str(runs_dir)
         """Root of the run directories."""
         self.overrides: tuple[str, ...] = tuple(overrides)
@@ -242,8 +269,39 @@ class TrainingPanelModel(ObservableModel):
 
     @property
     def running(self) -> bool:
-        """Whether a run is live (starting, running or stopping)."""
+        """Whether a run is live (starting, running or stopping), in this process or a headless one."""
+        if self.headless is not None:
+            return self.headless.running
         return self._session is not None and not self._session.status().ended
+
+    def start_headless(self, python: str | None = None) -> bool:
+        """Start the same run as a separate ``stripe-kit train`` process, watched through its run directory
+        (:class:`~stripe_kit.train.headless.HeadlessRun`); :meth:`stop` sends it SIGTERM. A shutdown of the front
+        end leaves it running.
+
+        Returns:
+            True if started; False (with :attr:`error` set) otherwise.
+        """
+        if self.running:
+            return self._fail("a training run is live already; stop it first")
+        bad = [field.error for field in self.options.values() if field.error]
+        if bad:
+            return self._fail(bad[0])
+        if self.task is None:
+            return self._fail("no task selected")
+        try:
+            from ..train.headless import HeadlessRun
+
+            run = HeadlessRun(self.train_options(), python=python)
+            run.start()
+        except Exception as exc:  # noqa: BLE001 - button action: report, never raise
+            return self._fail(exc, "start")
+        with self._lock:
+            self.headless, self._session = run, None
+            self._history = MetricHistory()
+            self._pending_reset = False
+        self._seen = ()
+        return self._succeed(STATE, f"started {self.task} headless (pid {run.process.pid}, log {run.log_path})")
 
     @property
     def env(self) -> Any:
@@ -263,16 +321,26 @@ class TrainingPanelModel(ObservableModel):
             return self._fail(bad[0])
         if self.task is None:
             return self._fail("no task selected")
+        driver = self.loop_driver
         try:
-            from ..train.session import TrainingSession
+            if driver is None:
+                from ..train.session import TrainingSession
 
-            session = TrainingSession(self.train_options())
+                session = TrainingSession(self.train_options())
+            else:
+                from ..train.stepper import SteppedTraining
+
+                session = SteppedTraining(self.train_options(), stage=driver.stage() if driver.stage else None)
             session.subscribe(self._on_metrics)
             session.start()
+            if driver is not None:
+                self.serving_task = driver.schedule(session.run(driver.next_update))
+                if hasattr(self.serving_task, "add_done_callback"):
+                    self.serving_task.add_done_callback(_retrieve)
         except Exception as exc:  # noqa: BLE001 - button action: report, never raise
             return self._fail(exc, "start")
         with self._lock:
-            self._session = session
+            self._session, self.headless = session, None
             self._pending_reset = True
         self._seen = ()
         return self._succeed(STATE, f"started {self.task}")
@@ -281,8 +349,32 @@ class TrainingPanelModel(ObservableModel):
         """Ask the run to end at the next epoch boundary, with a checkpoint; returns at once."""
         if not self.running:
             return self._fail("no training run is live")
+        if self.headless is not None:
+            self.headless.stop()
+            return self._succeed(STATE, "SIGTERM sent: the headless run stops at the end of this epoch")
         self._session.stop()
         return self._succeed(STATE, "stopping at the end of this epoch")
+
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        """The front end goes away (Kit: the extension's shutdown): ask a live run to stop at its epoch boundary and
+        wait at most ``timeout`` seconds for its learner thread. A loop-driven run cannot be served any more (the
+        caller is the loop's thread), so it is abandoned: the learner ends with its last epoch's checkpoint and the
+        env is closed here. Returns True if no learner thread is left."""
+        session = self._session
+        if session is None:
+            return True  # nothing in this process (a headless run goes on in its own)
+        if not session.status().ended:
+            session.stop()
+        if hasattr(session, "abandon"):
+            if self.serving_task is not None and hasattr(self.serving_task, "cancel"):
+                self.serving_task.cancel()
+            gone = session.abandon(timeout)
+        else:
+            session.wait(timeout)
+            gone = not session.running
+        if not gone:
+            logger.warning("the training thread did not end within %.0f s of the shutdown", timeout)
+        return gone
 
     def wait(self, timeout: float | None = None) -> Any:
         """Wait for the run to end (or ``timeout`` seconds), then :meth:`poll`; returns the status."""
@@ -311,6 +403,8 @@ class TrainingPanelModel(ObservableModel):
 
     def status(self) -> Any:
         """A snapshot of the run (:class:`~stripe_kit.train.control.TrainStatus`; state ``idle`` before any)."""
+        if self.headless is not None:
+            return self.headless.status()
         if self._session is None:
             from ..train.control import TrainStatus
 
@@ -350,6 +444,14 @@ class TrainingPanelModel(ObservableModel):
         Call it from the front end's thread, once per frame or on a timer. Returns the status.
         """
         status = self.status()
+        if self.headless is not None and status.epoch != (self._history.epochs[-1] if self._history.epochs else 0):
+            history = MetricHistory()
+            for record in self.headless.metrics():
+                history.epochs.append(int(record.get("epoch", len(history) + 1)))
+                history.rewards.append(_number(record.get("mean_reward")))
+                history.episode_lengths.append(_number(record.get("mean_episode_length")))
+            with self._lock:
+                self._history = history
         with self._lock:
             length = 0 if self._pending_reset else len(self._history)
         key = (status.state, status.epoch, status.last_checkpoint, status.run_dir, status.error)
@@ -388,6 +490,12 @@ class TrainingPanelModel(ObservableModel):
             return []
         self._notify(RUNS)
         return list(self._runs)
+
+
+def _retrieve(task: Any) -> None:
+    """Done callback of a serving task: its error is already in the session's status; retrieve it quietly."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _number(value: Any) -> float | None:
