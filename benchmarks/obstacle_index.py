@@ -106,12 +106,13 @@ def main() -> None:
     positions = wp.zeros((n, width), dtype=wp.vec3f, device=device)
     radii = wp.zeros((n, width), dtype=wp.float32, device=device)
     held = wp.zeros((n, width), dtype=wp.int32, device=device)
+    slot_pose = wp.zeros((n, width), dtype=wp.transformf, device=device)
 
     def follow():
         wp.launch(follow_obstacles_kernel, dim=n, device=device, inputs=[
             root_pose, wp.vec2f(*index.origin), index.cell, index.nx, index.ny, index.cell_start, index.cell_items,
             obstacle_kind, obstacle_pose, obstacle_size, slots["capsule"], slots["sphere"], slot_shape, slot_geom,
-            shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions, radii, held])
+            shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions, radii, held, slot_pose])
 
     angles = np.linspace(-np.pi, np.pi, 25)[:24]
     directions = np.stack([np.cos(angles), np.sin(angles), np.zeros(24)], 1).astype(np.float32)

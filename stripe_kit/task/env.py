@@ -27,7 +27,14 @@ from ..scene.spec import GeneratedScene, SceneSpec
 from ..scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
 from .mdp.terminations import physics_diverged
 from .obstacle_index import ObstacleIndex
-from .obstacles import ColliderSlotsCfg, ObstacleSlots, scene_obstacle_index, slot_bounds, slots_needed
+from .obstacles import (
+    ColliderSlotsCfg,
+    ObstacleSlots,
+    physx_collider_slots,
+    scene_obstacle_index,
+    slot_bounds,
+    slots_needed,
+)
 from .robots import robot_radius
 from .scene_data import SceneTensors
 from .sensors import SceneRayCaster
@@ -64,6 +71,42 @@ def lift_heightfields_to_their_data(physics: object) -> None:
         transforms[shape][2] = model.shape_source[shape].min_z
     model.shape_transform.assign(transforms)
     NewtonManager.add_model_change(ModelFlags.SHAPE_PROPERTIES)
+
+
+def physics_backend(physics: object) -> str:
+    """``newton`` or ``physx`` for an env's ``sim.physics`` config; anything else fails in one line."""
+    from isaaclab.physics import PhysxAutoCfg
+    from isaaclab_newton.physics import NewtonCfg
+    from isaaclab_physx.physics import PhysxCfg
+
+    if isinstance(physics, NewtonCfg):
+        return "newton"
+    physx_types = (PhysxAutoCfg, PhysxCfg)
+    try:
+        from isaaclab_ov.physics import OvPhysxCfg
+
+        physx_types += (OvPhysxCfg,)
+    except ImportError:  # ovphysx not installed: Isaac Sim's PhysX only
+        pass
+    if isinstance(physics, physx_types):
+        return "physx"
+    raise SpecError("sim.physics", type(physics).__name__,
+                    "NewtonCfg (physics='newton') or PhysxAutoCfg, PhysxCfg, OvPhysxCfg (physics='physx')")
+
+
+def allow_cpu_warp_without_cuda() -> None:
+    """Let ovphysx run on a machine without a CUDA driver.
+
+    ``isaaclab_ov`` allocates Warp's pinned CPU memory, which needs the CUDA driver ("Failed to allocate 16 bytes
+    on device 'cpu'" without it); with no CUDA, plain CPU memory is what pinned memory would be, so the CPU device's
+    pinned allocator becomes its default one. Nothing changes where CUDA is available.
+    """
+    import warp as wp
+
+    wp.init()
+    if not wp.is_cuda_available():
+        cpu = wp.get_device("cpu")
+        cpu.pinned_allocator = cpu.default_allocator
 
 
 class SceneTerrainImporter(TerrainImporter):
@@ -150,13 +193,9 @@ class StripeEnv(ManagerBasedRLEnv):
     cfg: StripeEnvCfg
 
     def __init__(self, cfg: StripeEnvCfg, render_mode: str | None = None, **kwargs):
-        from isaaclab_newton.physics import NewtonCfg
-
-        if not isinstance(cfg.sim.physics, NewtonCfg):
-            # fail here, in one line, rather than deep in the slots once the simulation is up
-            raise SpecError("sim.physics", type(cfg.sim.physics).__name__,
-                            "NewtonCfg (physics='newton'): the obstacle slots move through Newton's model; "
-                            "a PhysX path for them is not built yet")
+        backend = physics_backend(cfg.sim.physics)
+        if backend == "physx":
+            allow_cpu_warp_without_cuda()
         seed = cfg.seed if cfg.seed is not None else cfg.scene_spec.seed
         self.generated_scene: GeneratedScene = cfg.scene_spec.generate(seed)
         """The scene this env runs in: terrain, instances, colliders, spawn points and any extra data."""
@@ -169,7 +208,12 @@ class StripeEnv(ManagerBasedRLEnv):
                                                                   cfg.sim.device)
         """Every slot obstacle of the scene by grid cell, listed within the obstacle reach of each cell."""
         slots = slots_needed(self.generated_scene, self.obstacle_index, cfg.obstacle_slots)
-        cfg.scene.obstacles.spawn = cfg.scene.obstacles.spawn.replace(slots=slots, **slot_bounds(self.generated_scene))
+        if backend == "physx":
+            cfg.scene.obstacles = physx_collider_slots(slots, **slot_bounds(self.generated_scene),
+                                                       root="{ENV_REGEX_NS}/" + OBSTACLES_PRIM)
+        else:
+            cfg.scene.obstacles.spawn = cfg.scene.obstacles.spawn.replace(slots=slots,
+                                                                          **slot_bounds(self.generated_scene))
         self.obstacles: ObstacleSlots | None = None
         """Per-environment obstacle colliders around each robot, bound once the physics model exists."""
         self.scene_data: SceneTensors | None = None
@@ -178,7 +222,8 @@ class StripeEnv(ManagerBasedRLEnv):
 
     def load_managers(self):
         """Bind the obstacle slots to the physics model, and set its ground right, before the managers run."""
-        lift_heightfields_to_their_data(self.cfg.sim.physics)
+        if physics_backend(self.cfg.sim.physics) == "newton":
+            lift_heightfields_to_their_data(self.cfg.sim.physics)
         self.scene_data = SceneTensors(self.generated_scene, self.device)
         self.obstacles = ObstacleSlots(self, self.generated_scene, self.obstacle_index, OBSTACLES_PRIM)
         self.obstacles.follow()

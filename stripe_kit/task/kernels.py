@@ -32,12 +32,15 @@ def _write_slot(e: wp.int32, column: wp.int32, obstacle: wp.int32, parked: wp.in
                 shape_transform: wp.array(dtype=wp.transformf), shape_scale: wp.array(dtype=wp.vec3f),
                 geom_pos: wp.array2d(dtype=wp.vec3f), geom_quat: wp.array2d(dtype=wp.quatf),
                 geom_size: wp.array2d(dtype=wp.vec3f), positions: wp.array2d(dtype=wp.vec3f),
-                radii: wp.array2d(dtype=wp.float32), slot_obstacle: wp.array2d(dtype=wp.int32)):
+                radii: wp.array2d(dtype=wp.float32), slot_obstacle: wp.array2d(dtype=wp.int32),
+                slot_pose: wp.array2d(dtype=wp.transformf)):
     pose = obstacle_pose[obstacle]
     size = obstacle_size[obstacle]
+    slot_pose[e, column] = pose
     shape = slot_shape[e, column]
-    shape_transform[shape] = pose
-    shape_scale[shape] = size
+    if shape >= 0:
+        shape_transform[shape] = pose
+        shape_scale[shape] = size
     geom = slot_geom[e, column]
     if geom >= 0:
         # MuJoCo-Warp's per-world copy of the shape (what Newton's notify_model_changed would write), w-first
@@ -77,11 +80,14 @@ def follow_obstacles_kernel(
     positions: wp.array2d(dtype=wp.vec3f),
     radii: wp.array2d(dtype=wp.float32),
     slot_obstacle: wp.array2d(dtype=wp.int32),
+    slot_pose: wp.array2d(dtype=wp.transformf),
 ):
     """Put each env's slots on the obstacles listed around its robot's root; park the slots left over.
 
     Slot columns: capsules first (``capsule_slots``), then spheres. The last row of ``obstacle_pose`` and
-    ``obstacle_size`` is the parked pose, far below the ground.
+    ``obstacle_size`` is the parked pose, far below the ground. Every slot's pose goes to ``slot_pose`` (what a
+    backend without writable model arrays, PhysX, writes to its kinematic slot bodies); a slot whose
+    ``slot_shape`` is -1 has no Newton shape to write, one whose ``slot_geom`` is -1 no MuJoCo-Warp geom.
     """
     e = wp.tid()
     p = wp.transform_get_translation(root_pose[e])
@@ -95,20 +101,21 @@ def follow_obstacles_kernel(
             if capsules < capsule_slots:
                 _write_slot(e, capsules, o, parked, obstacle_pose, obstacle_size, slot_shape, slot_geom,
                             shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions, radii,
-                            slot_obstacle)
+                            slot_obstacle, slot_pose)
                 capsules += 1
         else:
             if spheres < sphere_slots:
                 _write_slot(e, capsule_slots + spheres, o, parked, obstacle_pose, obstacle_size, slot_shape,
                             slot_geom, shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions,
-                            radii, slot_obstacle)
+                            radii, slot_obstacle, slot_pose)
                 spheres += 1
     for s in range(capsules, capsule_slots):
         _write_slot(e, s, parked, parked, obstacle_pose, obstacle_size, slot_shape, slot_geom, shape_transform,
-                    shape_scale, geom_pos, geom_quat, geom_size, positions, radii, slot_obstacle)
+                    shape_scale, geom_pos, geom_quat, geom_size, positions, radii, slot_obstacle, slot_pose)
     for s in range(spheres, sphere_slots):
         _write_slot(e, capsule_slots + s, parked, parked, obstacle_pose, obstacle_size, slot_shape, slot_geom,
-                    shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions, radii, slot_obstacle)
+                    shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions, radii, slot_obstacle,
+                    slot_pose)
 
 
 @wp.func

@@ -38,6 +38,10 @@ PARKED_DEPTH = -50.0
 """Height [m] at which unused slots wait, far below any terrain."""
 PARKED_POSITION = (1.0e4, 1.0e4, PARKED_DEPTH)
 """Where unused slots wait: below the ground and off the map, so distance-based terms never meet them."""
+PHYSX_AMBIGUOUS_BODY_COUNTS = (6, 7, 9, 13)
+"""Slot counts per env that PhysX slot collections avoid: ``isaaclab_ov`` 3.0 tells its test mock from a real
+binding by ``binding.shape[1] == num_bodies``, so a collection of 7 bodies has its (N*7, 7) pose binding taken for
+the mock's (N, 7) layout and fails (6: velocities, 9: wrenches, 13: states). A spare parked sphere avoids it."""
 MAX_SLOTS = 256
 """Most slots of one kind an environment may have."""
 
@@ -93,6 +97,40 @@ def slot_bounds(scene: GeneratedScene) -> dict[str, float]:
     }
 
 
+def physx_collider_slots(slots: dict[str, int], capsule_radius: float, capsule_half_height: float,
+                         sphere_radius: float, root: str):
+    """The obstacle slots of each env on PhysX: a collection of kinematic capsules and spheres under ``root``.
+
+    A PhysX shape keeps the size it was spawned with, so every slot of a kind has that kind's largest size in the
+    scene (:func:`slot_bounds`); :class:`ObstacleSlots` moves them as Newton's shapes, by their body poses.
+    """
+    from isaaclab.assets import RigidObjectCfg, RigidObjectCollectionCfg
+    from isaaclab.sim import CapsuleCfg, CollisionBaseCfg, RigidBodyBaseCfg, SphereCfg
+
+    body = RigidBodyBaseCfg(kinematic_enabled=True, disable_gravity=True)
+    shapes = {
+        CAPSULE: CapsuleCfg(radius=capsule_radius, height=2 * capsule_half_height, axis="Z", rigid_props=body,
+                            collision_props=CollisionBaseCfg()),
+        SPHERE: SphereCfg(radius=sphere_radius, rigid_props=body, collision_props=CollisionBaseCfg()),
+    }
+    slots = dict(slots)
+    while sum(slots.values()) in PHYSX_AMBIGUOUS_BODY_COUNTS:
+        slots[SPHERE] = slots.get(SPHERE, 0) + 1  # one more parked sphere
+    objects = {}
+    for kind, prim_type in SLOT_KINDS.items():
+        for index in range(slots.get(kind, 0)):
+            objects[f"{prim_type}_{index}"] = RigidObjectCfg(
+                prim_path=f"{root}/{prim_type}_{index}", spawn=shapes[kind],
+                init_state=RigidObjectCfg.InitialStateCfg(pos=PARKED_POSITION))
+    return RigidObjectCollectionCfg(rigid_objects=objects)
+
+
+def physx_slot_counts(collection_cfg) -> dict[str, int]:
+    """Slots per kind of a :func:`physx_collider_slots` collection."""
+    names = list(collection_cfg.rigid_objects)
+    return {kind: sum(name.startswith(f"{prim_type}_") for name in names) for kind, prim_type in SLOT_KINDS.items()}
+
+
 def slot_obstacles(scene: GeneratedScene) -> np.ndarray:
     """Indices into ``scene.colliders`` of the obstacles that slots can hold (capsules and spheres)."""
     return np.flatnonzero(np.isin(scene.colliders.kind, list(SLOT_KINDS)))
@@ -142,26 +180,44 @@ class ObstacleSlots:
     """
 
     def __init__(self, env: StripeEnv, scene: GeneratedScene, index: ObstacleIndex, slots_root: str):
-        from isaaclab_newton.physics import NewtonManager
-
         self._env = env
         self.index = index
         self.device = env.device
         self.reach = index.reach
         """Distance from a robot's root within which every obstacle is in its world [m]."""
-        self.slots = {kind: int(env.cfg.scene.obstacles.spawn.slots.get(kind, 0)) for kind in SLOT_KINDS}
-        model = NewtonManager.get_model()
+        self._collection = env.scene.rigid_object_collections.get("obstacles")
+        if self._collection is not None:  # PhysX: kinematic slot bodies
+            self.slots = physx_slot_counts(env.cfg.scene.obstacles)
+        else:
+            self.slots = {kind: int(env.cfg.scene.obstacles.spawn.slots.get(kind, 0)) for kind in SLOT_KINDS}
         num_envs = env.num_envs
         columns = [(kind, slot) for kind in SLOT_KINDS for slot in range(self.slots[kind])]
         width = max(len(columns), 1)
         shape_ids = np.full((num_envs, width), -1, dtype=np.int32)
-        column_of = {column: i for i, column in enumerate(columns)}
-        for shape_id, label in enumerate(model.shape_label):
-            env_id, kind, slot = _parse_slot_label(label, slots_root)
-            if env_id is not None and env_id < num_envs and (kind, slot) in column_of:
-                shape_ids[env_id, column_of[kind, slot]] = shape_id
-        if columns and (shape_ids < 0).any():
-            raise SpecError("scene.obstacles", slots_root, "slot colliders in every environment of the physics model")
+        if self._collection is None:
+            from isaaclab_newton.physics import NewtonManager
+
+            model = NewtonManager.get_model()
+            column_of = {column: i for i, column in enumerate(columns)}
+            for shape_id, label in enumerate(model.shape_label):
+                env_id, kind, slot = _parse_slot_label(label, slots_root)
+                if env_id is not None and env_id < num_envs and (kind, slot) in column_of:
+                    shape_ids[env_id, column_of[kind, slot]] = shape_id
+            if columns and (shape_ids < 0).any():
+                raise SpecError("scene.obstacles", slots_root, "slot colliders in every environment of the physics model")
+            self._slot_geom, self._geoms = _mujoco_geoms(NewtonManager, shape_ids, self.device) if columns else (None, [])
+            self._shape_arrays = [model.shape_transform, model.shape_scale]
+        else:
+            names = [f"{SLOT_KINDS[kind]}_{slot}" for kind, slot in columns]
+            missing = [name for name in names if name not in self._collection.body_names]
+            if missing:
+                raise SpecError("scene.obstacles", missing[0], "a kinematic slot body of the obstacle collection")
+            self._slot_bodies = wp.array([self._collection.body_names.index(name) for name in names] or [0],
+                                         dtype=wp.int32, device=self.device)
+            self._slot_geom, self._geoms = _mujoco_geoms(None, shape_ids, self.device)
+            self._shape_arrays = [wp.zeros(1, dtype=wp.transformf, device=self.device),
+                                  wp.zeros(1, dtype=wp.vec3f, device=self.device)]
+        self._slot_pose = wp.zeros((num_envs, width), dtype=wp.transformf, device=self.device)
         members = slot_obstacles(scene)
         colliders = scene.colliders
         # one row per slot obstacle, plus a parked row for empty slots
@@ -181,8 +237,6 @@ class ObstacleSlots:
         """Radius and half-height (0 for a sphere) of every slot obstacle, then the parked size (Warp)."""
         self._obstacle_kind = wp.array(kinds, dtype=wp.int32, device=self.device)
         self._slot_shape = wp.array(shape_ids, dtype=wp.int32, device=self.device)
-        self._slot_geom, self._geoms = _mujoco_geoms(NewtonManager, shape_ids, self.device) if columns else (None, [])
-        self._model = model
         self._positions = wp.zeros((num_envs, width), dtype=wp.vec3f, device=self.device)
         self._radii = wp.zeros((num_envs, width), dtype=wp.float32, device=self.device)
         self._obstacle_ids = wp.full((num_envs, width), -1, dtype=wp.int32, device=self.device)
@@ -219,12 +273,15 @@ class ObstacleSlots:
             inputs=[
                 self._robot.data.root_link_pose_w.warp, wp.vec2f(*index.origin), index.cell, index.nx, index.ny,
                 index.cell_start, index.cell_items, self._obstacle_kind, self.obstacle_pose, self.obstacle_size,
-                self.slots[CAPSULE], self.slots[SPHERE], self._slot_shape, self._slot_geom,
-                self._model.shape_transform, self._model.shape_scale, *self._geoms,
-                self._positions, self._radii, self._obstacle_ids,
+                self.slots[CAPSULE], self.slots[SPHERE], self._slot_shape, self._slot_geom, *self._shape_arrays,
+                *self._geoms, self._positions, self._radii, self._obstacle_ids, self._slot_pose,
             ],
             device=self.device,
         )
+        if self._collection is not None:
+            # PhysX: every slot body of every env in one write (writing some slots before the first read of the
+            # others logged 'setGlobalPose: pose is not valid')
+            self._collection.write_body_pose_to_sim_index(body_poses=self._slot_pose, body_ids=self._slot_bodies)
 
 
 def _mujoco_geoms(manager, shape_ids: np.ndarray, device: str) -> tuple[wp.array, list[wp.array]]:
@@ -234,7 +291,7 @@ def _mujoco_geoms(manager, shape_ids: np.ndarray, device: str) -> tuple[wp.array
     ``notify_model_changed(SHAPE_PROPERTIES)`` does for them, without rewriting every geom of every world each
     step. Without a MuJoCo-Warp model (geoms -1) only Newton's model is written.
     """
-    solver = getattr(manager, "_solver", None)
+    solver = getattr(manager, "_solver", None) if manager is not None else None
     mapping = getattr(solver, "mjc_geom_to_newton_shape", None)
     mjw = getattr(solver, "mjw_model", None)
     geoms = np.full(shape_ids.shape, -1, dtype=np.int32)

@@ -29,7 +29,12 @@ from .obstacles import MAX_SLOTS, ColliderSlotsCfg
 from .robots import check_robot_file
 
 PHYSICS_BACKENDS = ("newton", "physx")
-"""``newton``: Newton with MuJoCo-Warp, kitless (default). ``physx``: Isaac Sim's PhysX, inside Isaac Sim."""
+"""``newton``: Newton with MuJoCo-Warp, kitless (default). ``physx``: PhysX through Isaac Lab's ``PhysxAutoCfg``:
+Isaac Sim's PhysX inside Isaac Sim, the ``ovphysx`` wheel kitless."""
+
+BACKEND_SETTINGS = {"njmax": "newton", "nconmax": "newton", "physx_bounce_threshold": "physx",
+                    "physx_enhanced_determinism": "physx"}
+"""Settings of :class:`SimSettings` that only one backend reads, and that backend."""
 
 REGISTERED: dict[str, TrainingSpec] = {}
 """Training specs registered in this process, by task id."""
@@ -81,10 +86,14 @@ class SimSettings:
     """Collider slots per kind ('capsule', 'sphere') in each environment. None: the most obstacles of the kind
     within the reach of any point of the generated scene; a smaller count is refused when the env is built. Each
     slot is one more primitive per world for the broadphase."""
-    njmax: int = 120
-    """MuJoCo-Warp constraint rows per world."""
-    nconmax: int = 60
-    """MuJoCo-Warp contacts per world."""
+    njmax: int | None = None
+    """Newton only: MuJoCo-Warp constraint rows per world. None: 120."""
+    nconmax: int | None = None
+    """Newton only: MuJoCo-Warp contacts per world. None: 60."""
+    physx_bounce_threshold: float | None = None
+    """PhysX only: relative speed below which contacts do not bounce [m/s]. None: 0.2."""
+    physx_enhanced_determinism: bool | None = None
+    """PhysX only: PhysX's enhanced determinism (same results whatever the order of additions; slower). None: off."""
     max_root_speed: float | None = 50.0
     """Root speed [m/s] above which a robot's simulation counts as diverged (non-finite state always does): the
     task gets a ``physics_diverged`` termination and that step's reward counts zero, so a rare blow-up costs one
@@ -95,8 +104,6 @@ class SimSettings:
         check_number("sim.decimation", self.decimation, 1, 100, integer=True)
         check_number("sim.episode_length_s", self.episode_length_s, 0.0, 3600.0, low_open=True)
         check_number("sim.num_envs", self.num_envs, 1, 65536, integer=True)
-        if self.physics not in PHYSICS_BACKENDS:
-            raise SpecError("sim.physics", self.physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
         if self.obstacle_reach is not None:
             check_number("sim.obstacle_reach", self.obstacle_reach, 0.0, 100.0, low_open=True)
         check_number("sim.robot_top_speed", self.robot_top_speed, 0.0, 100.0)
@@ -108,6 +115,24 @@ class SimSettings:
                 check_number(f"sim.obstacle_slots.{kind}", count, 0, MAX_SLOTS, integer=True)
         if self.max_root_speed is not None:
             check_number("sim.max_root_speed", self.max_root_speed, 0.0, 1e4, low_open=True)
+        if self.njmax is not None:
+            check_number("sim.njmax", self.njmax, 1, 100000, integer=True)
+        if self.nconmax is not None:
+            check_number("sim.nconmax", self.nconmax, 1, 100000, integer=True)
+        if self.physx_bounce_threshold is not None:
+            check_number("sim.physx_bounce_threshold", self.physx_bounce_threshold, 0.0, 100.0)
+        self.check_backend(self.physics)
+
+    def check_backend(self, physics: str, field: str = "sim.physics") -> None:
+        """Fail in one line when ``physics`` is no backend, or a setting of the other backend is given."""
+        if physics not in PHYSICS_BACKENDS:
+            raise SpecError(field, physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
+        for name, owner in BACKEND_SETTINGS.items():
+            value = getattr(self, name)
+            if value is not None and owner != physics:
+                raise SpecError(f"sim.{name}", value,
+                                f"None with physics='{physics}' (a {owner}-only setting; "
+                                f"{physics} settings: {', '.join(n for n, o in BACKEND_SETTINGS.items() if o == physics)})")
 
 
 @configclass
@@ -167,11 +192,12 @@ class TrainingSpec:
         """
         self.check()
         physics = physics or self.sim.physics
-        if physics not in PHYSICS_BACKENDS:
-            raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
+        self.sim.check_backend(physics, field="physics")
         scene = StripeSceneCfg(num_envs=num_envs or self.sim.num_envs, env_spacing=0.0, replicate_physics=True)
         scene.obstacles = replace(scene.obstacles, spawn=ColliderSlotsCfg())
         scene.robot = replace(self.robot, prim_path="{ENV_REGEX_NS}/Robot")
+        if physics == "physx":
+            scene.robot = _never_sleeping(scene.robot)
         for name, sensor in self.sensors.items():
             setattr(scene, name, sensor)
         cfg = StripeEnvCfg(
@@ -270,16 +296,49 @@ class TrainingSpec:
     def _physics_cfg(self, physics: str):
         """Physics config of the backend, with solver settings suited to legged robots among obstacles."""
         if physics == "physx":
+            from isaaclab.physics import PhysxAutoCfg
             from isaaclab_physx.physics import PhysxCfg
 
-            return PhysxCfg(bounce_threshold_velocity=0.2)
+            try:
+                from isaaclab_ov.physics import OvPhysxCfg
+            except ImportError:  # only Isaac Sim's PhysX, inside Isaac Sim
+                ovphysx = None
+            else:
+                ovphysx = OvPhysxCfg(enable_enhanced_determinism=bool(self.sim.physx_enhanced_determinism))
+            isaacsim = PhysxCfg(bounce_threshold_velocity=0.2 if self.sim.physx_bounce_threshold is None
+                                else self.sim.physx_bounce_threshold,
+                                enable_enhanced_determinism=bool(self.sim.physx_enhanced_determinism))
+            return PhysxAutoCfg(isaacsim_physx=isaacsim, ovphysx=ovphysx)
         from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
         return NewtonCfg(
             solver_cfg=MJWarpSolverCfg(
-                njmax=self.sim.njmax, nconmax=self.sim.nconmax, cone="pyramidal", integrator="implicitfast", impratio=1
+                njmax=self.sim.njmax or 120, nconmax=self.sim.nconmax or 60, cone="pyramidal", integrator="implicitfast", impratio=1
             ),
             num_substeps=1,
             debug_mode=False,
         )
 
+
+
+def _never_sleeping(robot: ArticulationCfg) -> ArticulationCfg:
+    """The robot with PhysX's sleep threshold 0: an asleep PhysX body is not woken by the kinematic obstacle slots
+    that are teleported onto it, so it would walk through them."""
+    from isaaclab_physx.sim.schemas import PhysxArticulationCfg
+
+    def awake(fragments: list) -> list:
+        fragments = [replace(f, sleep_threshold=0.0) if isinstance(f, PhysxArticulationCfg) else f for f in fragments]
+        if not any(isinstance(f, PhysxArticulationCfg) for f in fragments):
+            fragments.append(PhysxArticulationCfg(sleep_threshold=0.0))
+        return fragments
+
+    props = robot.spawn.articulation_props
+    if isinstance(props, dict):
+        props = {target: awake(list(fragments)) for target, fragments in props.items()} or {"": awake([])}
+    elif props is None or isinstance(props, (list, tuple)):
+        props = awake(list(props or []))
+    elif hasattr(props, "sleep_threshold"):  # a legacy articulation cfg
+        props = replace(props, sleep_threshold=0.0)
+    else:
+        props = awake([props])
+    return replace(robot, spawn=replace(robot.spawn, articulation_props=props))

@@ -105,25 +105,33 @@ def test_bad_terms_fail_at_env_build_naming_the_term(term, expected):
     assert errors[0].startswith("ERROR " + expected), errors[0]
 
 
-def test_physx_backend_is_refused_in_one_line_before_the_simulation_starts():
-    code = """
-import gymnasium as gym
-from stripe_kit.errors import SpecError
-from stripe_kit.task import REGISTERED
-from stripe_kit.train.tasks import load_tasks
-load_tasks()
-spec = REGISTERED["Stripe-Forest-Walk-Ant"]
-spec.replace(sim=spec.sim.replace(physics="physx")).register("Stripe-Test-Physx")
-try:
-    gym.make("Stripe-Test-Physx", cfg=REGISTERED["Stripe-Test-Physx"].env_cfg(num_envs=2, device="cpu"))
-except SpecError as error:
-    print("ERROR " + str(error))
-"""
-    proc = run_cli(sys.executable, "-c", code)
-    errors = [line for line in proc.stdout.splitlines() if line.startswith("ERROR ")]
-    expected = ("ERROR sim.physics: got 'PhysxCfg'; expected NewtonCfg (physics='newton'): the obstacle slots move "
-                "through Newton's model; a PhysX path for them is not built yet")
-    assert errors == [expected], proc.stdout[-2000:] + proc.stderr[-3000:]
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda: SimSettings(physics="physx", njmax=100),
+         "sim.njmax: got 100; expected None with physics='physx' (a newton-only setting; physx settings: "
+         "physx_bounce_threshold, physx_enhanced_determinism)"),
+        (lambda: SimSettings(physx_bounce_threshold=0.1),
+         "sim.physx_bounce_threshold: got 0.1; expected None with physics='newton' (a physx-only setting; newton "
+         "settings: njmax, nconmax)"),
+        (lambda: _forest_walk().replace(sim=SimSettings(nconmax=80)).env_cfg(num_envs=2, device="cpu", physics="physx"),
+         "sim.nconmax: got 80; expected None with physics='physx'"),
+        (lambda: _forest_walk().env_cfg(num_envs=2, device="cpu", physics="bullet"),
+         "physics: got 'bullet'; expected one of newton, physx"),
+    ],
+)
+def test_setting_of_the_other_backend_or_unknown_backend_is_one_line(make, expected):
+    with pytest.raises(SpecError) as error:
+        make()
+    assert str(error.value).startswith(expected) and "\n" not in str(error.value), str(error.value)
+
+
+def test_unknown_physics_on_the_command_line_is_one_line(stripe_kit_bin):
+    proc = run_cli(stripe_kit_bin, "train", "--task", "Stripe-Forest-Walk-Ant", "--physics", "bullet", "--device", "cpu",
+                   "--num-envs", "2", "--max-iterations", "1")
+    assert proc.returncode != 0
+    errors = [line for line in proc.stderr.splitlines() if "bullet" in line]
+    assert errors == ["stripe-kit: error: physics: got 'bullet'; expected one of newton, physx"], proc.stderr[-2000:]
 
 
 @pytest.mark.parametrize("part", ["scene", "robot", "actions", "observations", "rewards", "terminations"])
