@@ -1,12 +1,15 @@
 """Kit tests of the extension: the menu opens the window, the model writes into and clears the stage, buttons work.
 
-Run inside Kit (``omni.kit.test``), e.g. ``./isaac-sim.sh --ext-folder <repo parent> --enable stripe_kit_ext
---/exts/omni.kit.test/testExtEnabled=true`` or from the Extension Manager's test tab; pytest never collects them.
+Run inside Kit (``omni.kit.test``), e.g. ``./isaac-sim.sh --ext-folder <repo parent> --enable omni.kit.test
+--enable stripe_kit_ext --/exts/omni.kit.test/runTestsAndQuit=true
+--/exts/omni.kit.test/includeTests/0='stripe_kit_ext.*'`` (the settings of Isaac Sim's premake5-isaacsim.lua and
+isaacsim.exp.base.kit) or from the Extension Manager's test tab; pytest never collects them.
 """
 
 import omni.ext
 import omni.kit.app
 import omni.kit.test
+import omni.kit.undo
 import omni.kit.ui_test as ui_test
 import omni.usd
 
@@ -82,6 +85,15 @@ class TestStripeKitExtension(omni.kit.test.AsyncTestCase):
 
         await _find("Button", "stripe_generate").click()
         await ui_test.human_delay(5)
+        if ext.window.busy_task is not None:
+            await ext.window.busy_task  # generation runs off the UI thread, then the write command
+        self.assertIsNone(ext.model.error)
+        self.assertTrue(stage.GetPrimAtPath(ext.model.root_path).IsValid())
+        omni.kit.undo.undo()  # Ctrl+Z: the StripeKitWriteScene command is undone
+        await omni.kit.app.get_app().next_update_async()
+        self.assertFalse(stage.GetPrimAtPath(ext.model.root_path).IsValid())
+        omni.kit.undo.redo()
+        await omni.kit.app.get_app().next_update_async()
         self.assertIsNone(ext.model.error)
         self.assertTrue(stage.GetPrimAtPath(ext.model.root_path).IsValid())
 
