@@ -14,6 +14,7 @@ from typing import Any
 
 import carb
 import carb.settings
+import carb.tokens
 import omni.ext
 import omni.kit.actions.core
 import omni.kit.app
@@ -45,8 +46,10 @@ def get_extension() -> StripeKitExtension | None:
 
 
 def _setting_path(ext_name: str, key: str, default: str) -> str:
-    """``/exts/<ext>/<key>`` from carb settings (``~`` and ``$VARS`` expanded), or ``default`` when empty."""
+    """``/exts/<ext>/<key>`` from carb settings, or ``default`` when empty; Kit tokens (``${temp}``, ``${data}``: carb
+    settings do not resolve them), ``~`` and ``$VARS`` are expanded."""
     value = carb.settings.get_settings().get_as_string(f"/exts/{ext_name}/{key}") or default
+    value = carb.tokens.get_tokens_interface().resolve(value)
     return os.path.abspath(os.path.expanduser(os.path.expandvars(value)))
 
 
