@@ -218,12 +218,33 @@ class SceneWindow(ui.Window):
                 self._save_path.model.set_value(path)
             self._file_picker.hide()
 
-        if self._file_picker is not None:  # made anew each time, shown by its constructor (as Isaac Sim does)
+        if self._file_picker is not None:  # made anew each time (as isaacsim.asset.gen.omap.ui does)
             self._file_picker.destroy()
         self._file_picker = FilePickerDialog(
             "Save STRIPE-kit scene", allow_multi_selection=False, apply_button_label="Use this path",
             click_apply_handler=apply, click_cancel_handler=lambda filename, dirname: self._file_picker.hide(),
         )
+        # start in the folder of the current path, else scenes_dir; as isaacsim.asset.transformer.ui's window.py:
+        # show, then navigate on the next update (the browser widget is not ready in the frame of show())
+        directory = os.path.dirname(self._save_path.model.get_value_as_string().strip())
+        if not os.path.isdir(directory):
+            directory = self.scenes_dir
+            try:
+                os.makedirs(directory, exist_ok=True)
+            except OSError as exc:
+                carb.log_warn(f"[stripe_kit_ext] could not make {directory}: {exc}")
+        directory = directory.rstrip(os.sep) + os.sep
+        picker = self._file_picker
+        picker.show()
+
+        async def navigate() -> None:
+            await omni.kit.app.get_app().next_update_async()
+            if picker is self._file_picker and os.path.isdir(directory):
+                picker.set_current_directory(directory)
+                picker.navigate_to(directory)
+                picker.refresh_current_directory()
+
+        asyncio.ensure_future(navigate())
 
 
 def _group_title(group: str) -> str:
