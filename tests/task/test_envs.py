@@ -1,4 +1,4 @@
-"""Registered tasks build on Newton (CPU), step without NaN, are seeded, and expose the scene to MDP terms."""
+"""Registered tasks build on Newton and PhysX (CPU), step without NaN, are seeded, and expose the scene to MDP terms."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import pytest
 from support import run_python
 
 TASKS = ["Stripe-Forest-Walk-Ant", "Stripe-Forest-Goal-Ant"]
+PHYSICS = ["newton", "physx"]
 
 BUILD = """
 import json, torch, gymnasium as gym
 from stripe_kit.train.tasks import load_tasks
 from stripe_kit.task import REGISTERED
 load_tasks()
-cfg = REGISTERED[{task!r}].env_cfg(num_envs={num_envs}, device="cpu")
+cfg = REGISTERED[{task!r}].env_cfg(num_envs={num_envs}, device="cpu", physics={physics!r})
 cfg.seed = {seed}
 env = gym.make({task!r}, cfg=cfg).unwrapped
 obs, _ = env.reset(seed={seed})
@@ -35,10 +36,11 @@ def test_registry_lists_both_showcase_tasks():
     assert set(TASKS) <= set(result)
 
 
+@pytest.mark.parametrize("physics", PHYSICS)
 @pytest.mark.parametrize("task", TASKS)
-def test_task_steps_100_times_without_nan(task):
+def test_task_steps_100_times_without_nan(task, physics):
     result = run_python(
-        BUILD.format(task=task, num_envs=4, seed=1)
+        BUILD.format(task=task, num_envs=4, seed=1, physics=physics)
         + """
 nan = False
 resets = 0
@@ -53,8 +55,9 @@ print("RESULT " + json.dumps({"nan": nan, "obs_dim": obs["policy"].shape[1], "re
     assert result["obs_dim"] > 20
 
 
-def test_seeded_run_gives_identical_first_rewards_twice():
-    code = BUILD.format(task="Stripe-Forest-Walk-Ant", num_envs=4, seed=11) + """
+@pytest.mark.parametrize("physics", PHYSICS)
+def test_seeded_run_gives_identical_first_rewards_twice(physics):
+    code = BUILD.format(task="Stripe-Forest-Walk-Ant", num_envs=4, seed=11, physics=physics) + """
 rewards = []
 for _ in range(5):
     obs, rew, *_ = env.step(torch.rand(env.num_envs, env.action_manager.total_action_dim) * 2 - 1)
@@ -68,7 +71,7 @@ print("RESULT " + json.dumps({"rewards": rewards, "digest": env.generated_scene.
 
 def test_scene_data_reaches_mdp_terms():
     result = run_python(
-        BUILD.format(task="Stripe-Forest-Goal-Ant", num_envs=4, seed=5)
+        BUILD.format(task="Stripe-Forest-Goal-Ant", num_envs=4, seed=5, physics="newton")
         + """
 import numpy as np
 from stripe_kit.task import mdp
@@ -178,7 +181,8 @@ def test_robots_stand_anywhere_on_a_256_m_terrain():
     assert result["speed"] < 20.0, result  # a dropped Ant lands at a few m/s; a flung one left at over 100
 
 
-def test_robot_driven_into_a_tree_stops():
+@pytest.mark.parametrize("physics", PHYSICS)
+def test_robot_driven_into_a_tree_stops(physics):
     """One tree 1.5 m ahead of the spawn point: an Ant pushed along +x stops at it; without the tree it goes on."""
     code = """
 import json, numpy as np, torch, gymnasium as gym
@@ -199,7 +203,7 @@ assets = [TreeAhead(trunk_radius=0.2)] if {with_tree} else []
 scene = SceneSpec(terrain=NoiseTerrainSpec(style="flat", num_rows=1, num_cols=2), assets=assets)
 spec = REGISTERED["Stripe-Forest-Walk-Ant"].replace(scene=scene)
 spec.register("Test-TreeAhead")
-cfg = spec.env_cfg(num_envs=2, device="cpu")
+cfg = spec.env_cfg(num_envs=2, device="cpu", physics={physics!r})
 cfg.terminations.collision = None
 env = gym.make("Test-TreeAhead", cfg=cfg).unwrapped
 env.reset()
@@ -212,8 +216,8 @@ for _ in range(150):
 x = (robot.data.root_pos_w.torch[:, 0] - env.scene.env_origins[:, 0]).tolist()
 print("RESULT " + json.dumps({{"x": x}}))
 """
-    blocked = run_python(code.format(with_tree=True))["x"]
-    free = run_python(code.format(with_tree=False))["x"]
+    blocked = run_python(code.format(with_tree=True, physics=physics))["x"]
+    free = run_python(code.format(with_tree=False, physics=physics))["x"]
     # trunk surface at 1.5 - 0.2 m; the Ant's legs reach about 0.4 m ahead of its base
     assert all(x < 1.3 for x in blocked), blocked
     assert all(x > 2.0 for x in free), free
@@ -223,7 +227,7 @@ def test_diverged_robot_is_reset_without_nan_reaching_the_learner():
     # one robot's simulation blows up (NaN joint velocities, another flung at 200 m/s); without the
     # physics_diverged term NaN stays in that world for good, since no other term can end its episode
     result = run_python(
-        BUILD.format(task="Stripe-Forest-Walk-Ant", num_envs=4, seed=3)
+        BUILD.format(task="Stripe-Forest-Walk-Ant", num_envs=4, seed=3, physics="newton")
         + """
 robot = env.scene["robot"]
 zero = torch.zeros(env.num_envs, env.action_manager.total_action_dim)

@@ -12,7 +12,7 @@ from stripe_kit.train.tasks import load_tasks
 from stripe_kit.scene.assets import CAPSULE
 
 load_tasks()
-cfg = REGISTERED["Stripe-Forest-Walk-Ant"].env_cfg(num_envs=8, device="cpu")
+cfg = REGISTERED["Stripe-Forest-Walk-Ant"].env_cfg(num_envs=8, device="cpu", physics=PHYSICS)
 cfg.seed = 2
 for term in ("collision", "fallen", "off_map"):
     setattr(cfg.terminations, term, None)
@@ -36,10 +36,11 @@ def put(points):
 """
 
 
-def test_robot_put_next_to_a_far_obstacle_collides_within_one_policy_step():
+@pytest.mark.parametrize("physics", ["newton", "physx"])
+def test_robot_put_next_to_a_far_obstacle_collides_within_one_policy_step(physics):
     """Four Ants put against trunks far from every spawn point are shoved off them; four in the open stay put."""
     result = run_python(
-        SETUP
+        f"PHYSICS = {physics!r}\n" + SETUP
         + """
 spawn = scene.spawn_points.reshape(-1, 3)[:, :2]
 kind = colliders.kind[members]
@@ -79,7 +80,7 @@ print("RESULT " + json.dumps({
 
 def test_sweep_across_the_map_never_misses_an_obstacle_within_reach():
     result = run_python(
-        SETUP
+        "PHYSICS = 'newton'\n" + SETUP
         + """
 xmin, xmax, ymin, ymax = scene.terrain.extent
 rng = np.random.default_rng(1)
