@@ -171,7 +171,7 @@ class StripeKitExtension(omni.ext.IExt):
                 schedule=asyncio.ensure_future,
                 stage=lambda: omni.usd.get_context().get_stage(),
             )
-            self._training_model = TrainingPanelModel(runs_dir=self.runs_dir, loop_driver=driver)
+            self._training_model = TrainingPanelModel(runs_dir=self.runs_dir, physics="physx", loop_driver=driver)
         return self._training_model
 
     @property

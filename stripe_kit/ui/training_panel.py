@@ -154,12 +154,15 @@ class TrainingPanelModel(ObservableModel):
         runs_dir: Root of the run directories.
         overrides: Config overrides ``key=value`` passed to every run (see :mod:`stripe_kit.train.overrides`).
         device: Initial device option (None: CUDA when available, else CPU).
+        physics: Initial physics option, ``newton`` or ``physx`` (None: the task's own, Newton for the showcase
+            tasks); the Kit extension starts with ``physx``, Isaac Sim's own physics.
         loop_driver: Host the env on a front end's event loop (:class:`LoopDriver`); None: in the session's worker
             thread with the learner (:class:`~stripe_kit.train.session.TrainingSession`).
     """
 
     def __init__(self, tasks: Sequence[str] | None = None, *, runs_dir: str | Path = "runs",
-                 overrides: Sequence[str] = (), device: str | None = None, loop_driver: LoopDriver | None = None):
+                 overrides: Sequence[str] = (), device: str | None = None, physics: str | None = None,
+                 loop_driver: LoopDriver | None = None):
         super().__init__()
         self.loop_driver = loop_driver
         """Where the env lives (see :class:`LoopDriver`); None: the training thread."""
@@ -179,6 +182,8 @@ class TrainingPanelModel(ObservableModel):
                             minimum=1, maximum=65536),
                 OptionField("device", "str", "Device", "cpu, cuda or cuda:N (empty: CUDA when available)",
                             choices=("cpu", "cuda"), value=device),
+                OptionField("physics", "str", "Physics", "newton or physx (empty: the task's default)",
+                            choices=("newton", "physx"), value=physics),
                 OptionField("max_iterations", "int", "Max iterations", "PPO epochs (empty: the agent's default)",
                             minimum=1, maximum=10**9),
                 OptionField("seed", "int", "Seed", "Seed of the scene, env and agent (empty: 42)",
@@ -240,7 +245,7 @@ class TrainingPanelModel(ObservableModel):
         return self._succeed(SELECTION, f"selected {task}")
 
     def set_option(self, name: str, value: Any) -> bool:
-        """Set an option (``num_envs``, ``device``, ``max_iterations``, ``seed``) from a value or its text.
+        """Set an option (``num_envs``, ``device``, ``physics``, ``max_iterations``, ``seed``) from a value or its text.
 
         Returns:
             True if applied; False (with :attr:`error` and the option's own error set) otherwise.

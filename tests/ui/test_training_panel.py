@@ -122,5 +122,14 @@ def test_failures_keep_options_and_history(panel_runs):
     assert failed["state"] == "failed"
     assert failed["error"] and "\n" not in failed["error"]
     assert failed["history"] == epochs  # the failed run never reached an epoch: the last run's history stays
-    assert failed["options"] == {"num_envs": 4, "device": "cpu", "max_iterations": 200, "seed": 7}
+    assert failed["options"] == {"num_envs": 4, "device": "cpu", "physics": None, "max_iterations": 200, "seed": 7}
     assert "error" in failed["events"]
+
+
+def test_physics_option_reaches_the_run_options():
+    model = TrainingPanelModel(tasks=["Stripe-Forest-Walk-Ant"], physics="physx")  # as the Kit extension starts
+    assert model.train_options().physics == "physx"
+    assert model.set_option("physics", "newton") and model.train_options().physics == "newton"
+    assert not model.set_option("physics", "bullet")
+    assert "physics" in model.error and "newton, physx" in model.error and "\n" not in model.error
+    assert model.train_options().physics == "newton"
