@@ -231,14 +231,7 @@ class SteppedTraining(TrainingSession):
             self._control.request_stop(f"stopped: {reason}")
             raise
         finally:
-            with self._lock:
-                self._serving_ended = reason
-                abandoned = list(self._requests)
-                self._requests.clear()
-            for _, _, future in abandoned:
-                if future.set_running_or_notify_cancel():
-                    future.set_exception(SteppingEnded(f"the env's event loop stopped serving ({reason})"))
-            self._close_env()
+            self._end_serving(reason, overwrite=True)
         thread = self._thread
         if thread is not None:
             thread.join()  # its work is over: only the session's bookkeeping is left
@@ -291,9 +284,22 @@ class SteppedTraining(TrainingSession):
             True if the learner thread is gone.
         """
         self._control.request_stop("stopped: the env's loop was shut down")
-        reason = "abandoned by its loop"
+        self._end_serving("abandoned by its loop", overwrite=False)
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _end_serving(self, reason: str, overwrite: bool) -> None:
+        """Serve no more: fail every waiting request with :class:`SteppingEnded` and close the env on this thread.
+
+        Args:
+            reason: Why serving ended, for the learner's error.
+            overwrite: Record ``reason`` even when an earlier one is recorded.
+        """
         with self._lock:
-            if self._serving_ended is None:
+            if overwrite or self._serving_ended is None:
                 self._serving_ended = reason
             abandoned = list(self._requests)
             self._requests.clear()
@@ -301,11 +307,6 @@ class SteppedTraining(TrainingSession):
             if future.set_running_or_notify_cancel():
                 future.set_exception(SteppingEnded(f"the env's event loop stopped serving ({reason})"))
         self._close_env()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
 
     def _close_env(self, route_output: bool = False) -> None:
         """Close the env on this thread; what it prints goes to console.log while the learner waits on the close

@@ -279,6 +279,17 @@ class TrainingPanelModel(ObservableModel):
             return self.headless.running
         return self._session is not None and not self._session.status().ended
 
+    def _start_refusal(self) -> str | None:
+        """Why a run cannot start now (a live run, an option in error, no task), or None."""
+        if self.running:
+            return "a training run is live already; stop it first"
+        bad = [field.error for field in self.options.values() if field.error]
+        if bad:
+            return bad[0]
+        if self.task is None:
+            return "no task selected"
+        return None
+
     def start_headless(self, python: str | None = None) -> bool:
         """Start the same run as a separate ``stripe-kit train`` process, watched through its run directory
         (:class:`~stripe_kit.train.headless.HeadlessRun`); :meth:`stop` sends it SIGTERM. A shutdown of the front
@@ -287,13 +298,9 @@ class TrainingPanelModel(ObservableModel):
         Returns:
             True if started; False (with :attr:`error` set) otherwise.
         """
-        if self.running:
-            return self._fail("a training run is live already; stop it first")
-        bad = [field.error for field in self.options.values() if field.error]
-        if bad:
-            return self._fail(bad[0])
-        if self.task is None:
-            return self._fail("no task selected")
+        refusal = self._start_refusal()
+        if refusal:
+            return self._fail(refusal)
         try:
             from ..train.headless import HeadlessRun
 
@@ -319,13 +326,9 @@ class TrainingPanelModel(ObservableModel):
         Returns:
             True if started; False (with :attr:`error` set, options and history kept) otherwise.
         """
-        if self.running:
-            return self._fail("a training run is live already; stop it first")
-        bad = [field.error for field in self.options.values() if field.error]
-        if bad:
-            return self._fail(bad[0])
-        if self.task is None:
-            return self._fail("no task selected")
+        refusal = self._start_refusal()
+        if refusal:
+            return self._fail(refusal)
         driver = self.loop_driver
         try:
             if driver is None:
