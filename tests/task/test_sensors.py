@@ -1,4 +1,4 @@
-"""Ray sensors see the generated scene: the ground of any size and every obstacle around the robot."""
+"""Ray sensors see the generated scene on Newton and PhysX: the ground of any size and every obstacle nearby."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from support import run_cli, run_python
 
 from stripe_kit.errors import SpecError
 from stripe_kit.task import SimSettings
+
+PHYSICS = ["newton", "physx"]
 
 TREE_AHEAD = """
 import json, numpy as np, torch, gymnasium as gym
@@ -36,7 +38,7 @@ sensors = {{
 }}
 spec = REGISTERED["Stripe-Forest-Walk-Ant"].replace(scene=SceneSpec(terrain=terrain, assets={assets}), sensors=sensors)
 spec.register("Test-Sensors")
-cfg = spec.env_cfg(num_envs=4, device="cpu")
+cfg = spec.env_cfg(num_envs=4, device="cpu", physics={physics!r})
 env = gym.make("Test-Sensors", cfg=cfg).unwrapped
 env.reset(seed=0)
 robot, scene = env.scene["robot"], env.generated_scene
@@ -47,9 +49,10 @@ def scan_error():
 """
 
 
-def test_ring_measures_a_tree_and_the_scan_reads_a_hill():
+@pytest.mark.parametrize("physics", PHYSICS)
+def test_ring_measures_a_tree_and_the_scan_reads_a_hill(physics):
     result = run_python(
-        TREE_AHEAD.format(rows=2, tile=8.0, assets="[TreeAhead(trunk_radius=0.2)]")
+        TREE_AHEAD.format(rows=2, tile=8.0, assets="[TreeAhead(trunk_radius=0.2)]", physics=physics)
         + """
 ring = env.scene.sensors["range_ring"].data
 ahead = ring.distances.torch[:, 4].tolist()  # ray 4 of 8 points along the torso's forward axis
@@ -76,9 +79,10 @@ print("RESULT " + json.dumps({"ahead": ahead, "behind": behind, "scan_error": sc
     assert result["scan_rays"] == 6 * 4
 
 
-def test_scan_reads_the_far_edge_of_a_256_m_terrain():
+@pytest.mark.parametrize("physics", PHYSICS)
+def test_scan_reads_the_far_edge_of_a_256_m_terrain(physics):
     result = run_python(
-        TREE_AHEAD.format(rows=16, tile=16.0, assets="[]")
+        TREE_AHEAD.format(rows=16, tile=16.0, assets="[]", physics=physics)
         + """
 edge = float(env.scene_data.bounds[1][0])
 points = np.array([[edge - 2.0, edge - 2.0], [edge - 1.0, -edge + 3.0], [-edge + 1.5, edge - 5.0], [100.0, 120.0]])
