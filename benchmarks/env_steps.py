@@ -3,7 +3,8 @@
 Run as ``python -m benchmarks.env_steps --variant forest --num-envs 4096 --device cuda:0``; prints one JSON line
 prefixed ``RESULT``. One variant per process, because Isaac Lab allows one simulation per process. Variants:
 
-- ``forest``: ``Stripe-Forest-Walk-Ant`` as registered (trees, rocks and logs as per-env collider slots);
+- ``forest``: ``Stripe-Forest-Walk-Ant`` as registered (trees, rocks and logs as per-env collider slots), on Newton;
+- ``forest_physx``: the same task built with ``physics="physx"`` (kitless: ovphysx), to set beside ``forest``;
 - ``no_obstacles``: the same task, robot and terrain with an empty palette (the slots stay parked);
 - ``ant_direct``: Isaac Lab's own ``Isaac-Ant-Direct`` (offline Ant) on the same generated terrain;
 - ``ant_manager``: Isaac Lab's own manager-based ``Isaac-Ant`` (offline Ant) on the same terrain: what the
@@ -23,7 +24,7 @@ import torch
 
 from . import spread
 
-VARIANTS = ("forest", "no_obstacles", "ant_direct", "ant_manager", "dense_forest")
+VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager", "dense_forest")
 
 
 def _sync(device: str) -> None:
@@ -75,7 +76,7 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1):
             walk = walk.replace(scene=_dense_forest_scene())
         task = f"Bench-{variant}"
         walk.register(task)
-        env_cfg = walk.env_cfg(num_envs=num_envs, device=device)
+        env_cfg = walk.env_cfg(num_envs=num_envs, device=device, physics=PHYSICS.get(variant, "newton"))
         env_cfg.seed = seed
         generate = type(walk.scene).generate
 
@@ -105,6 +106,9 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1):
     phases["first_step"] = time.perf_counter() - start
     return env, phases
 
+
+PHYSICS = {"forest_physx": "physx"}
+"""Variants on a backend other than Newton."""
 
 ISAAC_ANTS = {"ant_direct": "Isaac-Ant-Direct", "ant_manager": "Isaac-Ant"}
 """Baseline variants: Isaac Lab's own Ant tasks."""

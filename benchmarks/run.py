@@ -1,12 +1,12 @@
 """Run every benchmark this machine can, with baselines in the same run: ``python -m benchmarks.run``.
 
-On a CUDA machine: env-steps/s, GPU memory and creation phases of the forest walk task, the same task without
-obstacles and Isaac Lab's own ``Isaac-Ant-Direct`` and manager-based ``Isaac-Ant`` on the same terrain, at 256,
-1024, 4096 and 16384 envs; torch ops per step of each (the profile); env creation on a dense forest (256 tiles of
-16 m, at least 50 obstacles on every tile, 72 on average) at 4096 envs; rl_games training frames/s for the forest
-and the obstacle-free task at 4096 envs. On CPU a reduced set (16 and 64 envs, the dense forest at 64 envs,
-training at 64 envs, and the scene-generation benchmark). Warp's kernel compile is measured first and apart. Each
-measurement runs in its own process (one simulation per process).
+On a CUDA machine: env-steps/s, GPU memory and creation phases of the forest walk task on Newton and, side by side,
+on PhysX (``forest_physx``), the same task without obstacles and Isaac Lab's own ``Isaac-Ant-Direct`` and
+manager-based ``Isaac-Ant`` on the same terrain, at 256, 1024, 4096 and 16384 envs; torch ops per step of each (the
+profile); env creation on a dense forest (256 tiles of 16 m, at least 50 obstacles on every tile, 72 on average) at
+4096 envs; rl_games training frames/s for the forest and the obstacle-free task at 4096 envs. On CPU a reduced set
+(16 and 64 envs, the dense forest at 64 envs, training at 64 envs, and the scene-generation benchmark). Warp's kernel
+compile is measured first and apart. Each measurement runs in its own process (one simulation per process).
 
 Writes ``benchmarks/results/<machine>-<date>.json`` and ``.md`` (a short table), atomically.
 """
@@ -34,7 +34,7 @@ from . import spread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy")
-VARIANTS = ("forest", "no_obstacles", "ant_direct", "ant_manager")
+VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager")
 WARP_CACHE = Path(tempfile.gettempdir()) / "stripe-kit-benchmarks-warp-cache"
 """Warp kernel cache shared by every child, so that only ``warp_compile`` pays the compile."""
 
@@ -134,13 +134,16 @@ print("RESULT " + json.dumps({{"variant": {variant!r}, "num_envs": {num_envs}, "
 
 
 def ratios(steps: list[dict]) -> list[dict]:
-    """Forest against its baselines, size by size, from the medians."""
+    """Forest against its baselines, size by size, from the medians; and PhysX against Newton (``physx_vs_newton``:
+    forest_physx / forest, above 1 where PhysX steps faster)."""
     by_size: dict[int, dict[str, float]] = {}
     for result in steps:
         if result and "env_steps_per_s" in result:
             by_size.setdefault(result["num_envs"], {})[result["variant"]] = result["env_steps_per_s"]["median"]
+    baselines = [name for name in VARIANTS if name not in ("forest", "forest_physx")]
     return [
-        {"num_envs": n, **{f"forest_vs_{name}": v["forest"] / v[name] for name in VARIANTS[1:] if name in v}}
+        {"num_envs": n, **{f"forest_vs_{name}": v["forest"] / v[name] for name in baselines if name in v},
+         **({"physx_vs_newton": v["forest_physx"] / v["forest"]} if "forest_physx" in v else {})}
         for n, v in sorted(by_size.items()) if "forest" in v
     ]
 
@@ -174,12 +177,13 @@ def markdown(report: dict) -> str:
         lines += ["", (f"Warp kernel compile (excluded from the creation times above): {compile_['compile_s']:.1f} s "
                        f"(16-env forest built in {compile_['cold_cache_creation_s']:.1f} s with an empty kernel cache, "
                        f"{compile_['warm_cache_creation_s']:.1f} s with it full)")]
-    lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / Isaac-Ant (manager-based) | forest / no obstacles |",
-              "|---|---|---|---|"]
+    lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / Isaac-Ant (manager-based) | forest / no obstacles | "
+              "forest on PhysX / on Newton |", "|---|---|---|---|---|"]
     for r in report["ratios"]:
         earlier = before["ratios"].get(str(r["num_envs"]), {})
         cells = [f"{r.get(key, float('nan')):.2f}" + (f" [{earlier[key]:.2f}]" if key in earlier else "")
-                 for key in ("forest_vs_ant_direct", "forest_vs_ant_manager", "forest_vs_no_obstacles")]
+                 for key in ("forest_vs_ant_direct", "forest_vs_ant_manager", "forest_vs_no_obstacles",
+                             "physx_vs_newton")]
         lines.append(f"| {r['num_envs']} | " + " | ".join(cells) + " |")
     if report.get("profiles"):
         lines += ["", "| profile | envs | torch ops per step | ms per step (physics), CPU | same, GPU |", "|---|---|---|---|---|"]
