@@ -94,6 +94,48 @@ def physics_backend(physics: object) -> str:
                     "NewtonCfg (physics='newton') or PhysxAutoCfg, PhysxCfg, OvPhysxCfg (physics='physx')")
 
 
+def uses_ovphysx(physics: object) -> bool:
+    """Whether a PhysX ``sim.physics`` config runs on the ``ovphysx`` wheel here: an ``OvPhysxCfg``, or a
+    ``PhysxAutoCfg`` with an ovphysx choice outside Isaac Sim (inside Kit it resolves to Isaac Sim's PhysX)."""
+    from isaaclab.physics import PhysxAutoCfg
+    from isaaclab.utils.version import has_kit
+
+    if isinstance(physics, PhysxAutoCfg):
+        return physics.ovphysx is not None and not has_kit()
+    try:
+        from isaaclab_ov.physics import OvPhysxCfg
+    except ImportError:
+        return False
+    return isinstance(physics, OvPhysxCfg)
+
+
+def check_cpu_for_ovphysx(cpuinfo: str, machine: str) -> None:
+    """Fail in one line where kitless PhysX cannot run: an x86-64 CPU whose flags lack AVX, which ovphysx's
+    library needs (without it the process dies on an illegal instruction, deep in the physics start).
+
+    Args:
+        cpuinfo: The text of ``/proc/cpuinfo`` (its ``flags`` lines are read; none: nothing to check).
+        machine: ``platform.machine()``; other architectures than x86-64 are not checked.
+    """
+    if machine.lower() not in ("x86_64", "amd64"):
+        return
+    flags = [value.split() for key, _, value in (line.partition(":") for line in cpuinfo.splitlines())
+             if key.strip() == "flags"]
+    if flags and not all("avx" in cpu for cpu in flags):
+        raise SpecError("sim.physics", "physx", "'newton' on this CPU: kitless PhysX (ovphysx) needs AVX, which the "
+                        "flags of /proc/cpuinfo lack")
+
+
+def check_this_cpu_for_ovphysx() -> None:
+    """:func:`check_cpu_for_ovphysx` for this machine (Linux: ``/proc/cpuinfo``; elsewhere nothing is checked)."""
+    import platform
+    from pathlib import Path
+
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        check_cpu_for_ovphysx(cpuinfo.read_text(errors="replace"), platform.machine())
+
+
 def allow_cpu_warp_without_cuda() -> None:
     """Let ovphysx run on a machine without a CUDA driver.
 
@@ -195,6 +237,8 @@ class StripeEnv(ManagerBasedRLEnv):
     def __init__(self, cfg: StripeEnvCfg, render_mode: str | None = None, **kwargs):
         backend = physics_backend(cfg.sim.physics)
         if backend == "physx":
+            if uses_ovphysx(cfg.sim.physics):
+                check_this_cpu_for_ovphysx()
             allow_cpu_warp_without_cuda()
         seed = cfg.seed if cfg.seed is not None else cfg.scene_spec.seed
         self.generated_scene: GeneratedScene = cfg.scene_spec.generate(seed)

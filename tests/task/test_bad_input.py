@@ -126,6 +126,47 @@ def test_setting_of_the_other_backend_or_unknown_backend_is_one_line(make, expec
     assert str(error.value).startswith(expected) and "\n" not in str(error.value), str(error.value)
 
 
+CPUINFO = """processor\t: {n}
+vendor_id\t: GenuineIntel
+model name\t: Some CPU
+flags\t\t: fpu vme de pse tsc msr pae sse sse2 ssse3 sse4_1 sse4_2 popcnt {extra}
+"""
+
+
+def _cpuinfo(*extras: str) -> str:
+    return "\n".join(CPUINFO.format(n=n, extra=extra) for n, extra in enumerate(extras))
+
+
+@pytest.mark.parametrize("cpuinfo", [_cpuinfo("aes xsave"), _cpuinfo("avx2 avx512f"), _cpuinfo("avx avx2", "aes")])
+def test_ovphysx_on_a_cpu_without_avx_is_one_line(cpuinfo):
+    # 'avx2' or 'avx512f' alone is no 'avx' flag; one CPU without it among several is refused too
+    from stripe_kit.task.env import check_cpu_for_ovphysx
+
+    with pytest.raises(SpecError) as error:
+        check_cpu_for_ovphysx(cpuinfo, "x86_64")
+    assert str(error.value) == ("sim.physics: got 'physx'; expected 'newton' on this CPU: kitless PhysX (ovphysx) "
+                                "needs AVX, which the flags of /proc/cpuinfo lack")
+
+
+@pytest.mark.parametrize(
+    "cpuinfo, machine",
+    [(_cpuinfo("avx avx2 fma"), "x86_64"), (_cpuinfo("avx", "avx avx2"), "AMD64"), (_cpuinfo("aes"), "aarch64"),
+     ("processor\t: 0\nFeatures\t: fp asimd\n", "x86_64"), ("", "x86_64")],
+)
+def test_ovphysx_cpu_check_passes_with_avx_or_nothing_to_read(cpuinfo, machine):
+    from stripe_kit.task.env import check_cpu_for_ovphysx
+
+    check_cpu_for_ovphysx(cpuinfo, machine)
+
+
+def test_only_the_kitless_physx_config_is_checked_for_avx():
+    from stripe_kit.task.env import uses_ovphysx
+
+    walk = _forest_walk()
+    assert uses_ovphysx(walk.env_cfg(num_envs=2, device="cpu", physics="physx").sim.physics)
+    assert not uses_ovphysx(walk.env_cfg(num_envs=2, device="cpu", physics="newton").sim.physics)
+
+
 def test_unknown_physics_on_the_command_line_is_one_line(stripe_kit_bin):
     proc = run_cli(stripe_kit_bin, "train", "--task", "Stripe-Forest-Walk-Ant", "--physics", "bullet", "--device", "cpu",
                    "--num-envs", "2", "--max-iterations", "1")
