@@ -61,7 +61,8 @@ def test_isaaclab_list_envs_shows_the_tasks_from_the_repository_root_and_elsewhe
     # the README's command, run where the README runs it: Isaac Lab lists the project's own tasks there
     root = run_cli(sys.executable, "-m", "isaaclab", "list_envs", cwd=REPO_ROOT)
     assert root.returncode == 0, root.stderr[-3000:]
-    assert _listed_tasks(root.stdout) == {"Stripe-Forest-Walk-Ant", "Stripe-Forest-Goal-Ant"}, root.stdout
+    assert _listed_tasks(root.stdout) == {"Stripe-Forest-Walk-Ant", "Stripe-Forest-Goal-Ant",
+                                         "Stripe-Forest-Velocity-Go2"}, root.stdout
     assert "stripe_forest.tasks:Stripe_Forest_Walk_Ant_env_cfg" in root.stdout
     # outside the project: every registered task, Isaac Lab's own included
     elsewhere = _listed_tasks(run_cli(sys.executable, "-m", "isaaclab", "list_envs", cwd=tmp_path).stdout)

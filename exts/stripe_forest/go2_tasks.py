@@ -31,6 +31,7 @@ from stripe_kit.task import SimSettings, TrainingSpec, mdp
 from stripe_kit.task.robots import GO2_OFFLINE_CFG
 from stripe_kit.task.sensors import RingPatternCfg, SceneRayCasterCfg
 
+from . import tasks
 from .scenes import ForestSceneSpec
 
 GO2_STANDING_HEIGHT = 0.4
@@ -245,4 +246,5 @@ FOREST_VELOCITY_GO2 = TrainingSpec(
     description="Unitree Go2 tracks commanded planar and yaw velocities through the forest (Isaac Lab's Go2 MDP).",
 )
 
-FOREST_VELOCITY_GO2.register("Stripe-Forest-Velocity-Go2")
+# entry points on stripe_forest.tasks, the package's task module, so Isaac Lab's list_envs lists it with the others
+FOREST_VELOCITY_GO2.register("Stripe-Forest-Velocity-Go2", module=tasks.__name__)

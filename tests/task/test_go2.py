@@ -3,8 +3,6 @@ steps and trains."""
 
 from __future__ import annotations
 
-import sys
-
 from support import run_cli, run_python
 
 NOMINAL = 0.27
@@ -47,3 +45,36 @@ def test_go2_stands_on_hills_at_its_nominal_height():
     for height, settled in zip(at_2s, at_1s):
         assert abs(height - NOMINAL) < 0.03, result  # the standing pose's height
         assert abs(height - settled) < 0.01, result  # and it stays there
+
+
+STEP = """
+import json, torch, gymnasium as gym
+from stripe_kit.task import REGISTERED
+from stripe_kit.train.tasks import load_tasks
+
+load_tasks()
+env = gym.make("Stripe-Forest-Velocity-Go2",
+               cfg=REGISTERED["Stripe-Forest-Velocity-Go2"].env_cfg(num_envs=4, device="cpu")).unwrapped
+obs, _ = env.reset(seed=0)
+torch.manual_seed(0)
+finite = True
+for _ in range(20):
+    obs, rew, *_ = env.step(torch.rand(env.num_envs, env.action_manager.total_action_dim) * 2 - 1)
+    finite &= bool(torch.isfinite(obs["policy"]).all() and torch.isfinite(rew).all())
+terms = env.observation_manager.active_terms["policy"]
+dims = [d[0] for d in env.observation_manager.group_obs_term_dim["policy"]]
+start = sum(dims[:terms.index("height_scan")])
+scan = obs["policy"][:, start:start + dims[terms.index("height_scan")]]
+print("RESULT " + json.dumps({"finite": finite, "scan": [float(scan.min()), float(scan.max())]}))
+"""
+
+
+def test_go2_velocity_task_steps_and_trains_one_iteration(stripe_kit_bin, tmp_path):
+    result = run_python(STEP)
+    assert result["finite"], result
+    low, high = result["scan"]
+    assert -1.0 <= low < high < 1.0, result  # the scan reads the ground under the base, not clipped
+    proc = run_cli(stripe_kit_bin, "train", "--task", "Stripe-Forest-Velocity-Go2", "--num-envs", "4",
+                   "--max-iterations", "1", "--device", "cpu", "--runs-dir", str(tmp_path), "--run-name", "go2")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (tmp_path / "Stripe-Forest-Velocity-Go2" / "go2" / "nn" / "last.pth").is_file()
