@@ -41,8 +41,8 @@ GO2_BODY_RADIUS = 0.3
 GO2_RING_RANGE = 4.0
 """Range of the Go2's ring of range rays [m]."""
 GO2_SCAN_HEIGHT = 20.0
-"""Height above the base from which the scan's rays are cast [m]; the observation subtracts it (the scan reads, as
-Isaac Lab's, the base's height above each hit minus 0.5 m)."""
+"""Height above the base from which the scan's rays are cast [m]; the scan reads, as Isaac Lab's, the base's height
+above each hit minus 0.5 m (the sensor's position is the base's, as in Isaac Lab's ray caster)."""
 GO2_DT = 0.005
 GO2_DECIMATION = 4
 
@@ -108,7 +108,7 @@ class Go2ObservationsCfg:
         actions = ObsTerm(func=mdp.last_action)
         height_scan = ObsTerm(
             func=mdp.height_scan,
-            params={"sensor_cfg": SceneEntityCfg("height_scanner"), "offset": GO2_SCAN_HEIGHT + 0.5},
+            params={"sensor_cfg": SceneEntityCfg("height_scanner"), "offset": 0.5},
             noise=Unoise(n_min=-0.1, n_max=0.1),
             clip=(-1.0, 1.0),
         )

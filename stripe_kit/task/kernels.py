@@ -252,21 +252,22 @@ def cast_scene_rays_kernel(
 ):
     """Cast one ray of one env's sensor against the ground and every obstacle within the sensor's reach.
 
-    The sensor frame is the body pose times the offset; rays turn with it (``alignment`` 2), with its yaw only (1)
-    or not at all (0), as Isaac Lab's ``ray_alignment``. A ray that hits nothing within ``max_distance`` reports
+    As Isaac Lab's ray caster: the offset moves and turns the ray pattern in the body frame, the reported sensor
+    pose is the body's, and rays turn with the body (``alignment`` 2), with its yaw only (1) or not at all (0). A ray that hits nothing within ``max_distance`` reports
     that distance, its end as the hit point.
     """
     e, r = wp.tid()
     pose = body_pose[e, body]
-    quat = wp.transform_get_rotation(pose) * offset_quat
-    pos = wp.transform_get_translation(pose) + wp.quat_rotate(wp.transform_get_rotation(pose), offset_pos)
+    pos = wp.transform_get_translation(pose)
+    quat = wp.transform_get_rotation(pose)
     frame = wp.quat_identity(dtype=wp.float32)
     if alignment == 1:
         frame = yaw_only(quat)
     elif alignment == 2:
         frame = quat
-    start = pos + wp.quat_rotate(frame, ray_starts[r])
-    direction = wp.normalize(wp.quat_rotate(frame, ray_directions[r]))
+    # as Isaac Lab's ray caster: the offset moves and turns the ray pattern, the sensor's pose is the body's
+    start = pos + wp.quat_rotate(frame, offset_pos + ray_starts[r])
+    direction = wp.normalize(wp.quat_rotate(frame, wp.quat_rotate(offset_quat, ray_directions[r])))
     if r == 0:
         pos_w[e] = pos
         quat_w[e] = quat

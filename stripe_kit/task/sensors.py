@@ -65,9 +65,10 @@ class SceneRayCasterData:
         self._ray_hits_w = wp.zeros((num_envs, num_rays), dtype=wp.vec3f, device=device)
         self._distances = wp.zeros((num_envs, num_rays), dtype=wp.float32, device=device)
         self.pos_w = ProxyArray(self._pos_w)
-        """Sensor position in the world [m], (num_envs, 3)."""
+        """Position of the body the sensor is attached to [m], (num_envs, 3), as Isaac Lab's ray caster reports it
+        (the offset moves the rays, not this)."""
         self.quat_w = ProxyArray(self._quat_w)
-        """Sensor orientation (x, y, z, w) in the world, (num_envs, 4)."""
+        """Orientation (x, y, z, w) of that body in the world, (num_envs, 4)."""
         self.ray_hits_w = ProxyArray(self._ray_hits_w)
         """Hit point of each ray in the world [m], (num_envs, num_rays, 3); a miss ends at ``max_distance``."""
         self.distances = ProxyArray(self._distances)

@@ -60,15 +60,27 @@ behind = ring.distances.torch[:, 0].tolist()
 # the scan on the slopes: Ants put where the ground is steepest
 heights = scene.terrain.heights
 gx, gy = np.gradient(heights, scene.terrain.resolution)
-i, j = np.unravel_index(np.argsort(-(gx ** 2 + gy ** 2), axis=None)[:4 * 50:50], heights.shape)
-points = np.stack([scene.terrain.x0 + i * scene.terrain.resolution, scene.terrain.y0 + j * scene.terrain.resolution], 1)
+i, j = np.unravel_index(np.argsort(-(gx ** 2 + gy ** 2), axis=None), heights.shape)
+steepest = np.stack([scene.terrain.x0 + i * scene.terrain.resolution, scene.terrain.y0 + j * scene.terrain.resolution], 1)
+# where the whole scan grid lies on the ground: no trunk within 1.5 m (the scan reads trunks, too)
+clear = np.linalg.norm(steepest[:, None] - scene.colliders.positions[None, :, :2], axis=2).min(axis=1) > 1.5
+points = steepest[clear][:4 * 50:50]
 pose = robot.data.root_pose_w.torch.clone()
 pose[:, :2] = torch.as_tensor(points, dtype=torch.float32)
 pose[:, 2] = torch.as_tensor(scene.terrain.height_at(points) + 0.6, dtype=torch.float32)
 robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=torch.arange(4))
 env.step(torch.zeros(4, env.action_manager.total_action_dim))
 slope = float(np.hypot(gx, gy).max())
+# Isaac Lab's own height_scan term on the sensor: the base's height above each hit, minus 0.5 m
+from isaaclab.managers import SceneEntityCfg
+from stripe_kit.task import mdp
+hits = env.scene.sensors["scan"].data.ray_hits_w.torch
+ground_z = torch.as_tensor(scene.terrain.height_at(hits[..., :2].reshape(-1, 2).numpy().astype(float)),
+                           dtype=torch.float32).reshape(hits.shape[:2])
+expected = robot.data.root_pos_w.torch[:, 2:3] - ground_z - 0.5
+obs_error = float((mdp.height_scan(env, SceneEntityCfg("scan")) - expected).abs().max())
 print("RESULT " + json.dumps({"ahead": ahead, "behind": behind, "scan_error": scan_error(), "slope": slope,
+      "obs_error": obs_error,
       "scan_rays": env.scene.sensors["scan"].num_rays}))
 """
     )
@@ -76,6 +88,7 @@ print("RESULT " + json.dumps({"ahead": ahead, "behind": behind, "scan_error": sc
     assert all(d > 4.0 for d in result["behind"]), result
     assert result["slope"] > 0.2  # really on a hill (a 0.2 m rise per metre at least)
     assert result["scan_error"] < 0.02, result
+    assert result["obs_error"] < 0.02, result  # Isaac Lab's height_scan reads it as it reads its own RayCaster
     assert result["scan_rays"] == 6 * 4
 
 
