@@ -22,7 +22,7 @@ import warp as wp
 from stripe_kit.files import atomic_path
 from stripe_kit.scene import BushSpec, LogSpec, NoiseTerrainSpec, RockSpec, SceneSpec, TreeSpec
 from stripe_kit.task.kernels import cast_scene_rays_kernel, follow_obstacles_kernel
-from stripe_kit.task.obstacles import scene_obstacle_index, slot_obstacles, slots_needed
+from stripe_kit.task.obstacles import scene_obstacle_index, slot_obstacle_arrays, slot_obstacles, slots_needed
 
 from . import spread
 
@@ -78,13 +78,7 @@ def main() -> None:
     wp.synchronize_device(device)
     ring_index_s = time.perf_counter() - start
 
-    colliders = scene.colliders
-    poses = np.zeros((len(members) + 1, 7), np.float32)
-    poses[:-1, :3], poses[:-1, 3:] = colliders.positions[members], colliders.orientations[members]
-    poses[-1] = (1e4, 1e4, -50, 0, 0, 0, 1)
-    sizes = np.zeros((len(members) + 1, 3), np.float32)
-    sizes[:-1] = colliders.sizes[members]
-    kinds = (colliders.kind[members] != "capsule").astype(np.int32)
+    poses, sizes, kinds = slot_obstacle_arrays(scene)
     obstacle_pose = wp.array(poses, dtype=wp.transformf, device=device)
     obstacle_size = wp.array(sizes, dtype=wp.vec3f, device=device)
     obstacle_kind = wp.array(kinds, dtype=wp.int32, device=device)

@@ -136,6 +136,28 @@ def slot_obstacles(scene: GeneratedScene) -> np.ndarray:
     return np.flatnonzero(np.isin(scene.colliders.kind, list(SLOT_KINDS)))
 
 
+def slot_obstacle_arrays(scene: GeneratedScene) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the follow kernel reads of the slot obstacles, in :func:`slot_obstacles` order.
+
+    Returns:
+        Poses (M + 1, 7) as x, y, z, qx, qy, qz, qw and sizes (M + 1, 3) as radius, half-height, 0, each with a
+        last, parked row for empty slots; kind codes (M,) in :data:`SLOT_KINDS` order (one 0 when M is 0).
+    """
+    members = slot_obstacles(scene)
+    colliders = scene.colliders
+    poses = np.zeros((len(members) + 1, 7), dtype=np.float32)
+    poses[:-1, :3] = colliders.positions[members]
+    poses[:-1, 3:] = colliders.orientations[members]
+    poses[-1] = (*PARKED_POSITION, 0.0, 0.0, 0.0, 1.0)
+    sizes = np.zeros((len(members) + 1, 3), dtype=np.float32)
+    sizes[:-1] = colliders.sizes[members]
+    sizes[-1] = (0.01, 0.01, 0.0)
+    kinds = np.zeros(max(len(members), 1), dtype=np.int32)
+    for code, kind in enumerate(SLOT_KINDS):
+        kinds[: len(members)][colliders.kind[members] == kind] = code
+    return poses, sizes, kinds
+
+
 def scene_obstacle_index(scene: GeneratedScene, reach: float, device: str,
                          field: str = "sim.obstacle_reach") -> ObstacleIndex:
     """Index of the scene's slot obstacles; its obstacle ids count along :func:`slot_obstacles`."""
@@ -219,16 +241,7 @@ class ObstacleSlots:
                                   wp.zeros(1, dtype=wp.vec3f, device=self.device)]
         self._slot_pose = wp.zeros((num_envs, width), dtype=wp.transformf, device=self.device)
         members = slot_obstacles(scene)
-        colliders = scene.colliders
-        # one row per slot obstacle, plus a parked row for empty slots
-        poses = np.zeros((len(members) + 1, 7), dtype=np.float32)
-        poses[:-1, :3] = colliders.positions[members]
-        poses[:-1, 3:] = colliders.orientations[members]
-        poses[-1] = (*PARKED_POSITION, 0.0, 0.0, 0.0, 1.0)
-        sizes = np.zeros((len(members) + 1, 3), dtype=np.float32)
-        sizes[:-1] = colliders.sizes[members]
-        sizes[-1] = (0.01, 0.01, 0.0)
-        kinds = np.array([list(SLOT_KINDS).index(kind) for kind in colliders.kind[members]] or [0], dtype=np.int32)
+        poses, sizes, kinds = slot_obstacle_arrays(scene)
         self.collider_ids = members
         """Index into ``scene.colliders`` of each obstacle id in :attr:`obstacle_ids`."""
         self.obstacle_pose = wp.array(poses, dtype=wp.transformf, device=self.device)
