@@ -9,6 +9,7 @@ whole scene (refreshed every policy step and after resets). MDP terms reach the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import MISSING
 
@@ -35,7 +36,7 @@ from .obstacles import (
     slot_bounds,
     slots_needed,
 )
-from .robots import robot_radius
+from .robots import check_robot_file, robot_radius
 from .scene_data import SceneTensors
 from .sensors import SceneRayCaster
 
@@ -151,6 +152,42 @@ def allow_cpu_warp_without_cuda() -> None:
         cpu.pinned_allocator = cpu.default_allocator
 
 
+def check_command_ranges(commands: object | None, field: str = "commands") -> None:
+    """Fail in one line, naming the field, when a command term's range has min > max (or is not a pair of numbers).
+
+    Checked: every field of each term's ``ranges`` (Isaac Lab's ``UniformVelocityCommandCfg.Ranges``:
+    ``lin_vel_x``, ``lin_vel_y``, ``ang_vel_z``, ``heading``; pose ranges alike) and each field of the term named
+    ``*_range`` (``resampling_time_range``, ``SceneGoalCommandCfg.distance_range`` ...) that holds a pair; None is
+    left alone (an unused heading range). Isaac Lab would draw from such a range with ``uniform_(max, min)``, which
+    fails mid-reset or, on some devices, samples outside it silently.
+
+    Args:
+        commands: The ``@configclass`` of command term configs, or None.
+        field: Name of the commands config in the message.
+    """
+    from isaaclab.managers import CommandTermCfg
+
+    for name, term in _config_items(commands):
+        if not isinstance(term, CommandTermCfg):
+            continue
+        ranges = [(f"{field}.{name}.ranges.{key}", value) for key, value in _config_items(getattr(term, "ranges", None))]
+        ranges += [(f"{field}.{name}.{key}", value) for key, value in _config_items(term) if key.endswith("_range")]
+        for range_field, value in ranges:
+            if not isinstance(value, (tuple, list)):
+                continue
+            numbers = len(value) == 2 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            if not numbers or math.isnan(value[0]) or math.isnan(value[1]) or value[0] > value[1]:
+                # infinite ends are fine: Isaac Lab's NullCommandCfg never resamples with (inf, inf)
+                raise SpecError(range_field, tuple(value), "a pair (min, max) with min <= max")
+
+
+def _config_items(config: object | None) -> list[tuple[str, object]]:
+    """The (name, value) fields of a ``@configclass`` instance; none for None, a class or a plain value."""
+    if config is None or isinstance(config, type) or not hasattr(config, "__dict__"):
+        return []
+    return [(key, value) for key, value in vars(config).items() if not key.startswith("_")]
+
+
 class SceneTerrainImporter(TerrainImporter):
     """Isaac Lab's terrain importer, with the ground in blocks.
 
@@ -236,6 +273,8 @@ class StripeEnv(ManagerBasedRLEnv):
 
     def __init__(self, cfg: StripeEnvCfg, render_mode: str | None = None, **kwargs):
         backend = physics_backend(cfg.sim.physics)
+        check_robot_file(cfg.scene.robot, "scene.robot")
+        check_command_ranges(cfg.commands)
         if backend == "physx":
             if uses_ovphysx(cfg.sim.physics):
                 check_this_cpu_for_ovphysx()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 
 from isaaclab.assets import ArticulationCfg
 from isaaclab.utils import replace
@@ -52,7 +53,8 @@ Robotics: licenses/unitree-go2-LICENSE)."""
 
 
 def check_robot_file(robot: ArticulationCfg, field: str = "robot") -> None:
-    """Fail early, naming ``field``, when a robot's USD file is local and missing or does not open.
+    """Fail early, naming ``field``, when a robot's USD file is local and missing, does not open, has no
+    articulation root, or lacks joints its config names (:func:`check_robot_usd`).
 
     Remote files (Isaac Lab's asset server) are left to Isaac Lab, which downloads them.
     """
@@ -72,6 +74,53 @@ def check_robot_file(robot: ArticulationCfg, field: str = "robot") -> None:
         raise SpecError(f"{field}.spawn.usd_path", path, f"a USD file that opens ({str(error).splitlines()[0]})") from None
     if stage is None or not stage.GetPseudoRoot().GetChildren():
         raise SpecError(f"{field}.spawn.usd_path", path, "a USD file with prims")
+    check_robot_usd(robot, stage, field)
+
+
+def check_robot_usd(robot: ArticulationCfg, stage: object, field: str = "robot") -> None:
+    """Fail in one line when the robot's USD cannot be the articulation its config describes.
+
+    Reads the opened stage with pxr, before anything is built: Isaac Lab would otherwise fail deep in the physics
+    start-up (no articulation root) or while binding actuators (joint expressions matching nothing). The joint names
+    checked against are every ``UsdPhysics.Joint`` prim's name, fixed joints included, so no expression that Isaac
+    Lab resolves is refused.
+
+    Args:
+        robot: The robot config; its ``actuators[*].joint_names_expr`` and ``init_state.joint_pos`` are checked.
+        stage: The robot's USD file, opened (``pxr.Usd.Stage``).
+        field: Name of the robot config in the message, such as ``TrainingSpec.robot``.
+    """
+    from pxr import Usd, UsdPhysics
+
+    path = robot.spawn.usd_path
+    prims = list(Usd.PrimRange.Stage(stage, Usd.TraverseInstanceProxies()))
+    creates_root = getattr(robot.spawn, "articulation_props_create_if_missing", False)
+    if robot.articulation_root_prim_path is None and not creates_root \
+            and not any(prim.HasAPI(UsdPhysics.ArticulationRootAPI) for prim in prims):
+        raise SpecError(f"{field}.spawn.usd_path", path, "a robot USD file with an articulation root (a prim with "
+                        "UsdPhysics.ArticulationRootAPI; this file has none)")
+    joints = sorted({prim.GetName() for prim in prims if prim.IsA(UsdPhysics.Joint)})
+    movable = sorted({prim.GetName() for prim in prims if prim.IsA(UsdPhysics.Joint)
+                      and not prim.IsA(UsdPhysics.FixedJoint)})
+    known = f"{os.path.basename(path)} has {', '.join(movable) or 'no movable joints'}"
+    for name, actuator in (robot.actuators or {}).items():
+        expressions = actuator.joint_names_expr
+        for expression in [expressions] if isinstance(expressions, str) else list(expressions):
+            _check_joint_expression(f"{field}.actuators[{name!r}].joint_names_expr", expression, joints, known)
+    for expression in (getattr(robot.init_state, "joint_pos", None) or {}):
+        _check_joint_expression(f"{field}.init_state.joint_pos", expression, joints, known)
+
+
+def _check_joint_expression(field: str, expression: str, joints: list[str], known: str) -> None:
+    """Fail, naming ``field``, when the regular expression ``expression`` matches none of ``joints`` (as a whole
+    name, as Isaac Lab's ``resolve_matching_names`` matches)."""
+    try:
+        pattern = re.compile(expression)
+    except (re.error, TypeError) as error:
+        raise SpecError(field, expression, f"a regular expression ({error})") from None
+    if not any(pattern.fullmatch(joint) for joint in joints):
+        raise SpecError(field, expression, "", message=f"got {expression!r}, which matches no joint; expected "
+                        f"regular expressions that each match a joint name ({known})")
 
 
 def robot_radius(robot: ArticulationCfg, default: float = 1.0) -> float:

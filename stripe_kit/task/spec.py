@@ -23,7 +23,7 @@ from isaaclab.utils import configclass, replace
 from ..errors import SpecError, check_number
 from ..scene.spec import SceneSpec
 from .agent import AgentSettings, default_device, rl_games_config
-from .env import StripeEnvCfg, StripeSceneCfg
+from .env import StripeEnvCfg, StripeSceneCfg, check_command_ranges
 from .mdp.terminations import physics_diverged
 from .obstacles import MAX_SLOTS, ColliderSlotsCfg
 from .robots import check_robot_file
@@ -181,6 +181,7 @@ class TrainingSpec:
         if not isinstance(self.robot, ArticulationCfg):
             raise SpecError("TrainingSpec.robot", type(self.robot).__name__, "an isaaclab.assets.ArticulationCfg")
         check_robot_file(self.robot, "TrainingSpec.robot")
+        check_command_ranges(self.commands, "TrainingSpec.commands")
 
     def env_cfg(self, num_envs: int | None = None, device: str | None = None, physics: str | None = None) -> StripeEnvCfg:
         """Compile to an Isaac Lab env config; nothing is generated until the env is built.

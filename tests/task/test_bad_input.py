@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from isaaclab.utils import replace
+from isaaclab.utils import configclass, replace
 
 from stripe_kit.errors import SpecError
 from stripe_kit.task import AgentSettings, SimSettings, TrainingSpec
@@ -193,3 +193,149 @@ def test_several_missing_parts_are_named_in_one_line():
         TrainingSpec(robot=ANT_OFFLINE_CFG).register("Stripe-Test-Empty")
     assert str(error.value) == ("TrainingSpec.scene: missing; expected a SceneSpec (also missing: actions, "
                                 "observations, rewards, terminations)")
+
+
+def _cube_usd(path) -> str:
+    """A USD file holding one rigid cube and no articulation root."""
+    from pxr import Usd, UsdGeom, UsdPhysics
+
+    stage = Usd.Stage.CreateNew(str(path))
+    root = UsdGeom.Xform.Define(stage, "/Robot")
+    stage.SetDefaultPrim(root.GetPrim())
+    cube = UsdGeom.Cube.Define(stage, "/Robot/body")
+    UsdPhysics.RigidBodyAPI.Apply(cube.GetPrim())
+    UsdPhysics.CollisionAPI.Apply(cube.GetPrim())
+    stage.GetRootLayer().Save()
+    return str(path)
+
+
+def _with_actuator_joints(robot, actuator: str, expressions: list[str]):
+    return replace(robot, actuators={**robot.actuators,
+                                     actuator: replace(robot.actuators[actuator], joint_names_expr=expressions)})
+
+
+def test_robot_file_without_articulation_root_is_named_at_registration(tmp_path):
+    robot = replace(ANT_OFFLINE_CFG, spawn=replace(ANT_OFFLINE_CFG.spawn, usd_path=_cube_usd(tmp_path / "cube.usda")))
+    with pytest.raises(SpecError) as error:
+        _forest_walk().replace(robot=robot).register("Stripe-Test-NoArticulation")
+    assert str(error.value) == (f"TrainingSpec.robot.spawn.usd_path: got '{tmp_path / 'cube.usda'}'; expected a robot "
+                                "USD file with an articulation root (a prim with UsdPhysics.ArticulationRootAPI; "
+                                "this file has none)")
+
+
+def test_actuator_joints_matching_nothing_are_named_at_registration():
+    from stripe_forest.go2_tasks import FOREST_VELOCITY_GO2
+
+    robot = _with_actuator_joints(FOREST_VELOCITY_GO2.robot, "base_legs", [".*_hip_joint", ".*_knee_joint"])
+    with pytest.raises(SpecError) as error:
+        FOREST_VELOCITY_GO2.replace(robot=robot).register("Stripe-Test-NoKnee")
+    assert str(error.value) == (
+        "TrainingSpec.robot.actuators['base_legs'].joint_names_expr: got '.*_knee_joint', which matches no joint; "
+        "expected regular expressions that each match a joint name (go2.usd has FL_calf_joint, FL_hip_joint, "
+        "FL_thigh_joint, FR_calf_joint, FR_hip_joint, FR_thigh_joint, RL_calf_joint, RL_hip_joint, RL_thigh_joint, "
+        "RR_calf_joint, RR_hip_joint, RR_thigh_joint)")
+
+
+@pytest.mark.parametrize(
+    "robot, field, expression",
+    [
+        (lambda: _with_actuator_joints(ANT_OFFLINE_CFG, "body", ["hip_.*"]),
+         "TrainingSpec.robot.actuators['body'].joint_names_expr", "hip_.*"),
+        (lambda: _with_actuator_joints(ANT_OFFLINE_CFG, "body", "front_left_leg|wing"), None, None),  # one matches
+        (lambda: replace(ANT_OFFLINE_CFG, init_state=replace(ANT_OFFLINE_CFG.init_state,
+                                                             joint_pos={".*_leg": 0.0, ".*_knee": 0.3})),
+         "TrainingSpec.robot.init_state.joint_pos", ".*_knee"),
+    ],
+)
+def test_ant_joint_expressions_are_checked_against_its_usd(robot, field, expression):
+    spec = _forest_walk().replace(robot=robot())
+    if field is None:
+        spec.check()
+        return
+    with pytest.raises(SpecError) as error:
+        spec.check()
+    assert str(error.value).startswith(f"{field}: got {expression!r}, which matches no joint; expected regular "
+                                       "expressions that each match a joint name (ant.usda has front_left_foot, ")
+
+
+def _go2_commands(**ranges):
+    from stripe_forest.go2_tasks import Go2CommandsCfg
+
+    commands = Go2CommandsCfg()
+    commands.base_velocity.ranges = replace(commands.base_velocity.ranges, **ranges)
+    return commands
+
+
+def _goal_commands(**fields):
+    from stripe_forest.tasks import GoalCommandsCfg
+
+    commands = GoalCommandsCfg()
+    commands.goal = replace(commands.goal, **fields)
+    return commands
+
+
+@pytest.mark.parametrize(
+    "task, commands, expected",
+    [
+        ("go2", lambda: _go2_commands(lin_vel_x=(1.0, -1.0)),
+         "TrainingSpec.commands.base_velocity.ranges.lin_vel_x: got (1.0, -1.0); expected a pair (min, max) with "
+         "min <= max"),
+        ("go2", lambda: _go2_commands(ang_vel_z=(0.5, 0.2)), "TrainingSpec.commands.base_velocity.ranges.ang_vel_z: "),
+        ("go2", lambda: _go2_commands(heading=(3.0, -3.0)), "TrainingSpec.commands.base_velocity.ranges.heading: "),
+        ("goal", lambda: _goal_commands(distance_range=(3.0, 2.0)),
+         "TrainingSpec.commands.goal.distance_range: got (3.0, 2.0); expected a pair (min, max) with min <= max"),
+        ("goal", lambda: _goal_commands(bearing_range=(1.0, -1.0)), "TrainingSpec.commands.goal.bearing_range: "),
+    ],
+)
+def test_command_range_with_min_above_max_is_named_at_registration(task, commands, expected):
+    from stripe_forest.go2_tasks import FOREST_VELOCITY_GO2
+    from stripe_forest.tasks import FOREST_GOAL_ANT
+
+    spec = {"go2": FOREST_VELOCITY_GO2, "goal": FOREST_GOAL_ANT}[task].replace(commands=commands())
+    with pytest.raises(SpecError) as error:
+        spec.register("Stripe-Test-BadRange")
+    assert str(error.value).startswith(expected) and "\n" not in str(error.value), str(error.value)
+
+
+def test_go2_commands_with_no_heading_range_pass():
+    from stripe_forest.go2_tasks import FOREST_VELOCITY_GO2
+
+    FOREST_VELOCITY_GO2.replace(commands=_go2_commands(heading=None)).check()
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda cfg: setattr(cfg.scene, "robot", replace(cfg.scene.robot, spawn=replace(
+            cfg.scene.robot.spawn, usd_path="/nonexistent/ant.usda"))),
+         "scene.robot.spawn.usd_path: got '/nonexistent/ant.usda'; expected an existing USD file"),
+        (lambda cfg: setattr(cfg.scene, "robot", _with_actuator_joints(cfg.scene.robot, "body", ["wing"])),
+         "scene.robot.actuators['body'].joint_names_expr: got 'wing', which matches no joint"),
+        (lambda cfg: setattr(cfg.commands.goal, "distance_range", (3.0, 2.0)),
+         "commands.goal.distance_range: got (3.0, 2.0); expected a pair (min, max) with min <= max"),
+    ],
+)
+def test_env_config_edited_after_registration_fails_at_env_build_before_the_sim(edit, expected):
+    # StripeEnv checks its config first: no simulation context is made, so this runs in the test process
+    from stripe_forest.tasks import FOREST_GOAL_ANT
+
+    from stripe_kit.task.env import StripeEnv
+
+    cfg = FOREST_GOAL_ANT.env_cfg(num_envs=2, device="cpu")
+    edit(cfg)
+    with pytest.raises(SpecError) as error:
+        StripeEnv(cfg)
+    assert str(error.value).startswith(expected) and "\n" not in str(error.value), str(error.value)
+
+
+def test_commands_that_never_resample_pass():
+    # Isaac Lab's NullCommandCfg resamples after (inf, inf) seconds: an infinite range end is no error
+    from isaaclab.envs.mdp import NullCommandCfg
+
+    from stripe_kit.task.env import check_command_ranges
+
+    @configclass
+    class Commands:
+        null = NullCommandCfg()
+
+    check_command_ranges(Commands())
