@@ -16,6 +16,7 @@ from typing import Any
 
 import gymnasium as gym
 from isaaclab.assets import ArticulationCfg
+from isaaclab.envs.manager_based_env_cfg import DefaultEventManagerCfg
 from isaaclab.managers import TerminationTermCfg
 from isaaclab.sim import SimulationCfg
 from isaaclab.utils import configclass, replace
@@ -208,7 +209,8 @@ class TrainingSpec:
             observations=self.observations,
             rewards=self.rewards,
             terminations=self._terminations(),
-            events=self.events,
+            # no events: Isaac Lab's default reset to the scene's default state (None breaks its event manager)
+            events=self.events if self.events is not None else DefaultEventManagerCfg(),
             commands=self.commands,
             curriculum=self.curriculum,
             decimation=self.sim.decimation,
