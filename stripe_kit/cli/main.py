@@ -86,6 +86,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         distributed=args.distributed,
         progress=args.progress,
         checkpoint_every=args.checkpoint_every,
+        video_every=args.video_every,
+        video_length=args.video_length,
         tasks=tuple(args.tasks),
     )
     control = TrainControl()
@@ -138,12 +140,15 @@ def _cmd_play(args: argparse.Namespace) -> int:
     from ..train.play import play
 
     result = play(args.source, episodes=args.episodes, num_envs=args.num_envs, device=args.device, seed=args.seed,
-                  overrides=tuple(args.overrides), tasks=tuple(args.tasks))
+                  overrides=tuple(args.overrides), tasks=tuple(args.tasks), video=args.video,
+                  video_length=args.video_length)
     print(f"checkpoint: {result.checkpoint} (epoch {result.epoch})")
     print(f"task:       {result.task}")
     print(f"episodes:   {result.episodes} (deterministic policy)")
     print(f"return:     mean {result.mean_return:.3f}  std {result.std_return:.3f}")
     print(f"length:     mean {result.mean_length:.1f} steps ({result.mean_length * result.step_dt:.2f} s)")
+    if args.video is not None:
+        print(f"video:      {args.video}")
     if result.success_rate is None:
         print("success:    n/a (the task has no goal_reached termination and logs no success rate)")
     else:
@@ -265,6 +270,10 @@ def build_parser() -> argparse.ArgumentParser:
                              help="progress output: bar on a terminal, plain lines otherwise (default auto)")
             sub.add_argument("--checkpoint-every", type=_positive_int, default=1,
                              help="epochs between writes of nn/last.pth (default 1)")
+            sub.add_argument("--video-every", type=_positive_int, default=None, metavar="N",
+                             help="every N epochs, record env 0 to RUN_DIR/videos/epoch_<N>.mp4 (default: no videos)")
+            sub.add_argument("--video-length", type=_positive_int, default=None, metavar="STEPS",
+                             help="frames of each video, one per policy step (default: one episode)")
         elif name == "play":
             sub.add_argument("source", metavar="RUN_DIR_OR_CHECKPOINT", help="a run directory (nn/last.pth) or a .pth")
             sub.add_argument("--episodes", type=_positive_int, default=10, help="episodes to play (default 10)")
@@ -272,6 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
                              help="environments (default min(episodes, 16))")
             sub.add_argument("--device", default=None, help="cpu, cuda or cuda:N")
             sub.add_argument("--seed", type=int, default=None, help="seed (default: the run's)")
+            sub.add_argument("--video", default=None, metavar="FILE.mp4",
+                             help="record env 0 (camera following its robot) into FILE.mp4")
+            sub.add_argument("--video-length", type=_positive_int, default=None, metavar="STEPS",
+                             help="frames of the video, one per policy step (default: one episode)")
         elif name == "export":
             sub.add_argument("source", metavar="RUN_DIR_OR_CHECKPOINT", help="a run directory (nn/last.pth) or a .pth")
             sub.add_argument("--output", default=None, help="output directory (default: RUN_DIR/exported)")

@@ -50,6 +50,10 @@ class NonFiniteError(RuntimeError):
         super().__init__(f"NaN or infinite {', '.join(what)} at epoch {epoch}{kept}")
 
 
+VIDEOS_DIR = "videos"
+"""Folder of a run directory holding the videos of ``--video-every``."""
+
+
 @dataclasses.dataclass
 class RunContext:
     """Everything the agent and observer of one run share."""
@@ -78,6 +82,25 @@ class RunContext:
     env: Any = None
     """The unwrapped Isaac Lab env while the run is live."""
     agent: Any = None
+    video_every: int | None = None
+    """Epochs between videos ``videos/epoch_<N>.mp4`` of env 0 (None: no videos)."""
+    video_length: int | None = None
+    """Frames of each video; one episode when None."""
+    video: Any = None
+    """The :class:`~stripe_kit.render.recorder.VideoRecorder` of the run, once its first video started."""
+
+    def start_video(self, epoch: int) -> None:
+        """Before ``epoch`` runs: start ``videos/epoch_<epoch - 1>.mp4`` (the policy after that many epochs) every
+        ``video_every`` epochs, from the training envs' env 0, unless a video is still being recorded."""
+        if not self.video_every or self.rank != 0 or self.env is None or (epoch - 1) % self.video_every:
+            return
+        from ..render.recorder import VideoRecorder
+
+        if self.video is None:
+            self.video = VideoRecorder(self.env)
+        if not self.video.recording:
+            length = self.video_length or int(self.env.max_episode_length)
+            self.video.start(self.run_dir / VIDEOS_DIR / f"epoch_{epoch - 1}.mp4", length)
 
     @property
     def nn_dir(self) -> Path:
@@ -164,6 +187,8 @@ class StripeA2CAgent(A2CAgent):
 
     def env_step(self, actions):
         obs, rewards, dones, infos = super().env_step(actions)
+        if self.context.video is not None:
+            self.context.video.capture()
         observations = obs["obs"] if isinstance(obs, dict) else obs
         if isinstance(observations, torch.Tensor):
             self._obs_finite &= torch.isfinite(observations).all()
@@ -172,6 +197,7 @@ class StripeA2CAgent(A2CAgent):
 
     # training
     def train_epoch(self):
+        self.context.start_video(self.epoch_num)
         result = super().train_epoch()
         a_losses, c_losses, entropies, kls = result[4], result[5], result[7], result[8]
         losses = torch.stack([torch_ext.mean_list(a_losses), torch_ext.mean_list(c_losses)]).detach().float()

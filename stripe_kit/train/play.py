@@ -40,15 +40,23 @@ class PlayResult:
 
 def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = None, device: str | None = None,
          seed: int | None = None, overrides: tuple[str, ...] = (), tasks: tuple[str, ...] = (),
-         after_step: Callable[[Any], None] | None = None) -> PlayResult:
+         after_step: Callable[[Any], None] | None = None, video: str | os.PathLike | None = None,
+         video_length: int | None = None) -> PlayResult:
     """Play ``episodes`` episodes of a checkpoint (or a run directory's ``nn/last.pth``) with the mean action.
 
     The env is the run's task with the run's overrides (from ``run.json``) plus ``overrides``; it is built in the
     calling thread. ``tasks`` are loaded first (Python files or module names); the task source the run recorded is
     loaded when its task is still unknown. ``after_step`` is called with the unwrapped env after every step (a
-    benchmark's measurements).
+    benchmark's measurements). ``video`` records env 0 into that ``.mp4`` file (:mod:`stripe_kit.render`) for
+    ``video_length`` frames, one episode when None; play goes on until both the episodes and the video are done.
     """
     check_number("episodes", episodes, 1, 10**6, integer=True)
+    if video_length is not None:
+        check_number("video_length", video_length, 1, 10**6, integer=True)
+    if video is not None:
+        from ..render.video import check_video_path
+
+        video = check_video_path("video", video)
     if num_envs is not None:
         check_number("num_envs", num_envs, 1, 65536, integer=True)
     path = resolve_checkpoint(source)
@@ -79,7 +87,7 @@ def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = N
 
         with launch_simulation(plan.env_cfg, {"headless": True, "device": plan.device}):
             try:
-                outcome.append(_play(plan, state, path, episodes, after_step))
+                outcome.append(_play(plan, state, path, episodes, after_step, video, video_length))
             except BaseException as exc:  # noqa: BLE001 - raised below, after the launcher closed, without its traceback print
                 error = exc
         if error is not None:
@@ -116,8 +124,8 @@ def _plan(task: str, num_envs: int, device: str | None, seed: int, overrides: li
     return _PlayPlan(task, device, env_cfg, agent_cfg)
 
 
-def _play(plan: Any, state: dict, path: Path, episodes: int,
-          after_step: Callable[[Any], None] | None = None) -> tuple[list[float], list[int], list | None, float]:
+def _play(plan: Any, state: dict, path: Path, episodes: int, after_step: Callable[[Any], None] | None = None,
+          video: Path | None = None, video_length: int | None = None) -> tuple[list[float], list[int], list | None, float]:
     import gymnasium as gym
     import torch
     from isaaclab_rl.rl_games import RlGamesVecEnvWrapper
@@ -148,12 +156,22 @@ def _play(plan: Any, state: dict, path: Path, episodes: int,
         rates: list[float] = []
         max_steps = int(unwrapped.max_episode_length) * (math.ceil(episodes / unwrapped.num_envs) + 1) + 10
         obs = wrapped.reset()["obs"]
+        recorder = None
+        if video is not None:
+            from ..render.recorder import VideoRecorder
+
+            video_length = video_length or int(unwrapped.max_episode_length)
+            max_steps = max(max_steps, video_length + 1)
+            recorder = VideoRecorder(unwrapped)
+            recorder.start(video, video_length)
         with torch.inference_mode():
             for _ in range(max_steps):
                 actions = player.get_action(obs, is_deterministic=True)
                 obs_dict, rewards, dones, extras = wrapped.step(actions)
                 if after_step is not None:
                     after_step(unwrapped)
+                if recorder is not None:
+                    recorder.capture()
                 obs = obs_dict["obs"]
                 returns_now += rewards.to(device).reshape(-1)
                 lengths_now += 1
@@ -170,8 +188,10 @@ def _play(plan: Any, state: dict, path: Path, episodes: int,
                             rates.extend([float(torch.as_tensor(logged[0]).float().mean())] * int(ended.numel()))
                     returns_now[ended] = 0.0
                     lengths_now[ended] = 0
-                if len(returns) >= episodes:
+                if len(returns) >= episodes and (recorder is None or not recorder.recording):
                     break
+        if recorder is not None:
+            recorder.finish()
         if not returns:
             raise RuntimeError(f"no episode ended within {max_steps} steps")
         success = successes[:episodes] if goal else (rates[:episodes] or None)

@@ -88,6 +88,10 @@ class TrainOptions:
     """Epochs between writes of ``nn/last.pth``."""
     curve_every: int = 10
     """Epochs between refreshes of ``learning_curve.png`` (it is written at the end too)."""
+    video_every: int | None = None
+    """Epochs between videos of env 0 written to ``RUN_DIR/videos/epoch_<N>.mp4`` (None: no videos)."""
+    video_length: int | None = None
+    """Frames of each video (one per policy step); one episode when None."""
     tasks: tuple[str, ...] = ()
     """Python files or module names defining tasks, loaded besides the installed task packages and
     ``STRIPE_KIT_TASKS`` (see :mod:`stripe_kit.train.tasks`). The one that registered the trained task is recorded in
@@ -126,6 +130,10 @@ class TrainOptions:
             raise SpecError("progress", self.progress, f"one of {', '.join(PROGRESS_MODES)}")
         check_number("checkpoint_every", self.checkpoint_every, 1, 10**6, integer=True)
         check_number("curve_every", self.curve_every, 0, 10**6, integer=True)
+        if self.video_every is not None:
+            check_number("video_every", self.video_every, 1, 10**6, integer=True)
+        if self.video_length is not None:
+            check_number("video_length", self.video_length, 1, 10**6, integer=True)
         parse_overrides(self.overrides)
         task = self.task
         if self.resume is not None:
@@ -432,6 +440,7 @@ def _train_locked(plan: RunPlan, options: TrainOptions, control: TrainControl, m
         run_dir=plan.run_dir, control=control, metadata=metadata, max_epochs=plan.max_epochs,
         checkpoint_every=options.checkpoint_every, keep_every=plan.keep_every, curve_every=options.curve_every,
         resume_from=plan.resume_checkpoint, rank=plan.rank,
+        video_every=options.video_every, video_length=options.video_length,
         last_checkpoint=plan.resume_checkpoint, checkpoint_epoch=plan.start_epoch if plan.resume_checkpoint else None,
     )
     control.context = context
@@ -536,6 +545,8 @@ def _run_in_simulation(plan: RunPlan, context: Any, distributed: bool, env_host:
             args["checkpoint"] = str(plan.resume_checkpoint)
         runner.run(args)
     finally:
+        if context.video is not None:
+            context.video.finish()  # a video still being recorded keeps the frames so far
         writer = getattr(context.agent, "writer", None)
         if writer is not None:
             writer.close()  # flush rl_games' TensorBoard events (it never closes its writer)
