@@ -82,7 +82,8 @@ for step in range(1, 31):
     pose[:, 0] += speed * step * env.step_dt
     pose[:, 2] += height
     robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=torch.arange(env.num_envs))
-    robot.write_root_velocity_to_sim_index(root_velocity=torch.zeros(env.num_envs, 6), env_ids=torch.arange(env.num_envs))
+    robot.write_root_velocity_to_sim_index(root_velocity=torch.zeros(env.num_envs, 6),
+                                           env_ids=torch.arange(env.num_envs))
     env.tripped[4:6] = step == 20
     _, _, terminated, truncated, _ = env.step(zeros)
     for i in torch.nonzero(terminated | truncated).flatten().tolist():
