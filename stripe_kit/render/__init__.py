@@ -8,12 +8,18 @@ terrain and the scene's visual meshes from a camera following the robot; PyAV en
 - :mod:`~stripe_kit.render.recorder`: videos of a live env (``stripe-kit play --video``, ``train --video-every``).
 """
 
-from .camera import FollowCamera, FollowCameraCfg
-from .recorder import VideoCfg, VideoRecorder, default_video_cfg
-from .renderer import EnvRenderer, RenderCfg
-from .video import VideoWriter, check_video_path
+import importlib
 
-__all__ = [
-    "EnvRenderer", "FollowCamera", "FollowCameraCfg", "RenderCfg", "VideoCfg", "VideoRecorder", "VideoWriter",
-    "check_video_path", "default_video_cfg",
-]
+_EXPORTS = {
+    "FollowCamera": "camera", "FollowCameraCfg": "camera", "VideoCfg": "recorder", "VideoRecorder": "recorder",
+    "default_video_cfg": "recorder", "EnvRenderer": "renderer", "RenderCfg": "renderer", "VideoWriter": "video",
+    "check_video_path": "video",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Import on first use: checking a video path must not start Warp (and its CUDA probe) or Isaac Lab."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
