@@ -6,7 +6,11 @@ Actions, commands, observations, rewards, events and the terrain curriculum are 
 - the height scan is a :class:`~stripe_kit.task.sensors.SceneRayCaster` (the same 1.6 m x 1.0 m grid at 0.1 m, cast
   from 20 m above the base): Isaac Lab's ``RayCaster`` sees only the ground mesh, this one sees trees, rocks and logs
   as well; a level ring of 24 range rays around the base (4 m) is observed too;
-- episodes also end on hitting an obstacle and 1 m before the map's edge (a truncation, as a time-out);
+- velocity commands are redrawn when an obstacle or the map's edge blocks them (``mdp.SceneVelocityCommand``), and
+  hitting an obstacle costs 1 and ends the episode: a command that leads into a trunk can be neither tracked nor
+  refused without a penalty, so the tracking error would stop measuring the gait;
+- episodes also end 1 m before the map's edge (a truncation, as a time-out);
+- the terrain curriculum demotes robots that fall or hit an obstacle (``mdp.terrain_levels_by_tracking``);
 - robots reset at their tile's spawn point (any yaw), without the stock +-0.5 m xy jitter that put them into trees.
 """
 
@@ -70,9 +74,10 @@ for the air-time reward, the base for the body-contact termination), as Isaac La
 
 @configclass
 class Go2CommandsCfg:
-    """Isaac Lab's velocity commands: planar velocity and a heading, resampled every 10 s."""
+    """Isaac Lab's velocity commands (planar velocity and a heading, resampled every 10 s), redrawn when blocked."""
 
-    base_velocity = mdp.UniformVelocityCommandCfg(
+    base_velocity = mdp.SceneVelocityCommandCfg(
+        body_radius=GO2_BODY_RADIUS,
         asset_name="robot",
         resampling_time_range=(10.0, 10.0),
         rel_standing_envs=0.02,
@@ -179,8 +184,8 @@ class Go2EventsCfg:
 
 @configclass
 class Go2RewardsCfg:
-    """Isaac Lab's Go2 rough rewards (the shared velocity rewards with the Go2's weights and base height), plus a
-    penalty for coming near an obstacle."""
+    """Isaac Lab's Go2 rough rewards (the shared velocity rewards with the Go2's weights and base height), plus
+    penalties for coming near an obstacle and for hitting one (1 per hit after Isaac Lab's 0.02 s step scaling)."""
 
     track_lin_vel_xy_exp = RewTerm(
         func=mdp.track_lin_vel_xy_exp, weight=1.5, params={"command_name": "base_velocity", "std": math.sqrt(0.25)}
@@ -208,6 +213,7 @@ class Go2RewardsCfg:
         params={"target_height": GO2_STANDING_HEIGHT, "sensor_cfg": SceneEntityCfg("height_scanner")},
     )
     near_obstacle = RewTerm(func=mdp.obstacle_proximity, weight=-0.5, params={"body_radius": GO2_BODY_RADIUS})
+    collision = RewTerm(func=mdp.termination_term, weight=-50.0, params={"term_name": "collision"})
 
 
 @configclass
@@ -225,10 +231,14 @@ class Go2TerminationsCfg:
 
 @configclass
 class Go2CurriculumCfg:
-    """Isaac Lab's velocity terrain curriculum: promote robots that walked far enough, demote those that fell short
-    of half the commanded distance."""
+    """Promote robots that covered half their commanded distance and ended by time-out; demote those that fell, hit
+    an obstacle or fell short (Isaac Lab's ``terrain_levels_vel`` promotes by distance alone: a robot that walked
+    into a tree after covering ground rose a row)."""
 
-    terrain_levels = CurrTerm(func=velocity.terrain_levels_vel)
+    terrain_levels = CurrTerm(
+        func=mdp.terrain_levels_by_tracking,
+        params={"command_name": "base_velocity", "failure_terms": ("base_contact", "collision")},
+    )
 
 
 FOREST_VELOCITY_GO2 = TrainingSpec(

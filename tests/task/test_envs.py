@@ -204,7 +204,7 @@ scene = SceneSpec(terrain=NoiseTerrainSpec(style="flat", num_rows=1, num_cols=2)
 spec = REGISTERED["Stripe-Forest-Walk-Ant"].replace(scene=scene)
 spec.register("Test-TreeAhead")
 cfg = spec.env_cfg(num_envs=2, device="cpu", physics={physics!r})
-cfg.terminations.collision = None
+cfg.terminations.collision = cfg.rewards.collision = None
 env = gym.make("Test-TreeAhead", cfg=cfg).unwrapped
 env.reset()
 robot = env.scene["robot"]

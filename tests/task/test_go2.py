@@ -48,7 +48,7 @@ def test_go2_stands_on_hills_at_its_nominal_height():
 
 
 STEP = """
-import json, torch, gymnasium as gym
+import json, math, torch, gymnasium as gym
 from stripe_kit.task import REGISTERED
 from stripe_kit.train.tasks import load_tasks
 
@@ -65,7 +65,27 @@ terms = env.observation_manager.active_terms["policy"]
 dims = [d[0] for d in env.observation_manager.group_obs_term_dim["policy"]]
 start = sum(dims[:terms.index("height_scan")])
 scan = obs["policy"][:, start:start + dims[terms.index("height_scan")]]
-print("RESULT " + json.dumps({"finite": finite, "scan": [float(scan.min()), float(scan.max())]}))
+
+# a command that leads into a trunk is redrawn: env 0 stands 0.6 m west of the trunk nearest the map's centre,
+# commanded 1 m/s toward it (+x in the world, whatever its heading)
+robot, command = env.scene["robot"], env.command_manager.get_term("base_velocity")
+colliders = env.generated_scene.colliders
+distance = torch.as_tensor(colliders.positions[:, :2]).norm(dim=1)
+distance[torch.as_tensor(colliders.footprint) > 0.5] = float("inf")  # trunks, not logs
+nearest = int(distance.argmin())
+x, y = (float(v) for v in colliders.positions[nearest, :2])
+pose = robot.data.root_pose_w.torch.clone()
+pose[0, :3] = torch.tensor([x - float(colliders.footprint[nearest]) - 0.6, y, pose[0, 2] + 0.2])
+robot.write_root_pose_to_sim_index(root_pose=pose[:1], env_ids=torch.tensor([0]))
+env.step(torch.zeros(env.num_envs, env.action_manager.total_action_dim))  # the slots follow env 0 to the trunk
+command.metrics["redrawn"][:] = 0
+yaw = float(robot.data.heading_w.torch[0])
+command.vel_command_b[0] = torch.tensor([math.cos(yaw), -math.sin(yaw), 0.0])
+command.heading_target[0] = yaw
+blocked = bool(command.blocked()[0])
+env.step(torch.zeros(env.num_envs, env.action_manager.total_action_dim))
+print("RESULT " + json.dumps({"finite": finite, "scan": [float(scan.min()), float(scan.max())], "blocked": blocked,
+      "redrawn": float(command.metrics["redrawn"][0]), "after": command.vel_command_b[0].tolist()}))
 """
 
 
@@ -74,6 +94,7 @@ def test_go2_velocity_task_steps_and_trains_one_iteration(stripe_kit_bin, tmp_pa
     assert result["finite"], result
     low, high = result["scan"]
     assert -1.0 <= low < high < 1.0, result  # the scan reads the ground under the base, not clipped
+    assert result["blocked"] and result["redrawn"] >= 1, result
     proc = run_cli(stripe_kit_bin, "train", "--task", "Stripe-Forest-Velocity-Go2", "--num-envs", "4",
                    "--max-iterations", "1", "--device", "cpu", "--runs-dir", str(tmp_path), "--run-name", "go2")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

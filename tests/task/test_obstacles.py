@@ -16,6 +16,7 @@ cfg = REGISTERED["Stripe-Forest-Walk-Ant"].env_cfg(num_envs=8, device="cpu", phy
 cfg.seed = 2
 for term in ("collision", "fallen", "off_map"):
     setattr(cfg.terminations, term, None)
+    setattr(cfg.rewards, term, None)  # the penalties that read them
 env = gym.make("Stripe-Forest-Walk-Ant", cfg=cfg).unwrapped
 env.reset(seed=2)
 robot, scene, slots = env.scene["robot"], env.generated_scene, env.obstacles
@@ -113,7 +114,7 @@ print("RESULT " + json.dumps({"missing": missing, "checked": checked, "listed": 
     assert 1.2 < result["reach"] < 2.0  # the Ant's radius (1.29 m) plus 5 m/s over one policy step
 
 
-def test_robot_walking_toward_the_edge_is_ended_before_it_leaves():
+def test_robot_walking_toward_the_edge_is_ended_before_it_leaves_and_its_walk_turns_back():
     result = run_python(
         """
         import json, torch, gymnasium as gym
@@ -122,8 +123,8 @@ def test_robot_walking_toward_the_edge_is_ended_before_it_leaves():
 
         load_tasks()
         cfg = REGISTERED["Stripe-Forest-Walk-Ant"].env_cfg(num_envs=2, device="cpu")
-        cfg.terminations.collision = None
-        cfg.terminations.fallen = None
+        cfg.terminations.collision = cfg.rewards.collision = None
+        cfg.terminations.fallen = cfg.rewards.fallen = None
         env = gym.make("Stripe-Forest-Walk-Ant", cfg=cfg).unwrapped
         env.reset(seed=0)
         robot = env.scene["robot"]
@@ -132,18 +133,21 @@ def test_robot_walking_toward_the_edge_is_ended_before_it_leaves():
         pose[:, 0] = edge - 4.0
         robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=torch.arange(2))
         push = torch.tensor([[3.0, 0, 0, 0, 0, 0]]).repeat(2, 1)
-        last_x, ended = None, None
+        last_x, ended, walk_x = None, None, []
         for step in range(200):
             last_x = float(robot.data.root_pos_w.torch[0, 0])
             robot.write_root_velocity_to_sim_index(root_velocity=push, env_ids=torch.arange(2))
             _, _, term, trunc, extras = env.step(torch.zeros(2, env.action_manager.total_action_dim))
+            walk_x.append(float(env.command_manager.get_command("walk")[0, 0]))
             if bool(trunc[0] | term[0]):
                 ended = step
                 break
         print("RESULT " + json.dumps({"edge": edge, "last_x": last_x, "ended": ended, "truncated": bool(trunc[0]),
-              "off_map": float(extras["log"]["Episode_Termination/off_map"])}))
+              "off_map": float(extras["log"]["Episode_Termination/off_map"]), "walk_x": walk_x}))
         """
     )
+    # 4 m from the +x edge, inside the 6 m turn distance: the walk points back into the map from the first step
+    assert set(result["walk_x"][:-1]) == {-1.0}, result["walk_x"]
     assert result["ended"] is not None, result
     assert result["truncated"]  # leaving the map is a time-out, not a failure
     assert result["off_map"] > 0

@@ -7,7 +7,14 @@ from isaaclab.envs.mdp import *  # noqa: F401, F403
 
 # re-exported: tasks import one mdp module
 # ruff: noqa: F401
-from .commands import SceneGoalCommand, SceneGoalCommandCfg
+from .commands import (
+    SceneGoalCommand,
+    SceneGoalCommandCfg,
+    SceneVelocityCommand,
+    SceneVelocityCommandCfg,
+    WalkDirectionCommand,
+    WalkDirectionCommandCfg,
+)
 from .curriculum import terrain_levels_by_distance, terrain_levels_by_goal, terrain_levels_by_tracking
 from .observations import (
     base_heading,

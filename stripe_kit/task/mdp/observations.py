@@ -67,12 +67,14 @@ def heading_to_target(env: StripeEnv, target_pos: tuple[float, float, float],
     return torch.stack([cos, sin], dim=1)
 
 
-def walk_direction(env: StripeEnv) -> torch.Tensor:
-    """Unit vector along x toward the far side of the map from each env's origin, shape (num_envs, 2).
+def walk_direction(env: StripeEnv, command_name: str = "walk") -> torch.Tensor:
+    """Unit walk direction of each env in the world frame, shape (num_envs, 2).
 
-    A walk along +x from the last rows of a curriculum (at the +x edge) leaves the map within seconds; walking
-    toward the side with more room gives every robot at least half the map ahead of it.
+    The command ``command_name`` (a :class:`~.commands.WalkDirectionCommand`, which turns before the map's edge)
+    when the task has one; otherwise toward the side of the map with more room from the env's origin.
     """
+    if env.command_manager is not None and command_name in env.command_manager.active_terms:
+        return env.command_manager.get_command(command_name)
     low, high = env.scene_data.bounds
     sign = torch.where(env.scene.env_origins[:, 0] * 2 < low[0] + high[0], 1.0, -1.0)
     return torch.stack([sign, torch.zeros_like(sign)], dim=1)
