@@ -20,7 +20,7 @@ from isaaclab.utils import configclass
 class FollowCameraCfg:
     """Where the camera sits relative to the robot it follows, and its lens."""
 
-    eye_offset: tuple[float, float, float] = (-3.2, -2.4, 1.7)
+    eye_offset: tuple[float, float, float] = (-2.9, -2.2, 0.8)
     """Camera position relative to the target point [m] (world axes, z up)."""
     target_offset: tuple[float, float, float] = (0.0, 0.0, 0.1)
     """Point looked at, relative to the robot's root [m]."""

@@ -43,7 +43,7 @@ class VideoWriter:
             crf: H.264 constant rate factor (lower: better and larger; 23 is FFmpeg's default).
         """
         self.path = Path(path)
-        self._temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp.mp4")
+        self._temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         self.frames = 0
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=8)
         self._error: BaseException | None = None
