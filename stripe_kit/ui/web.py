@@ -1,13 +1,16 @@
-"""Browser front end (``stripe-kit gui``): the scene and training panels in a web page, drawn with viser.
+"""Browser front end (``stripe-kit gui``): the scene, training, play and run panels in a web page, drawn with viser.
 
 The page shows a Scene panel (spec, its fields, seed, Generate/Clear) whose generated scene is drawn in viser's 3D
-view (terrain mesh, one batched mesh per asset type and variant, tile grid lines), and a Training panel (task,
-options, Start/Stop, epoch counter, progress, reward plot, last checkpoint, runs). Once a run starts, the 3D view shows
-the scene that run trains in, with the robots of a few environments as points at their base positions, read from
-the live env after every epoch.
+view (terrain mesh, one batched mesh per asset type and variant, tile grid lines); a Training panel (task, options,
+Start/Stop, epoch counter, progress, reward plot, last checkpoint, the run's newest video, runs); a Play panel (run,
+checkpoint or the run's newest followed, Play/Stop, episode return, ray scans); and a Runs gallery (each run's
+learning curve and videos). While a run trains or a checkpoint plays, the 3D view shows the scene of its env and the
+articulated robots of its first envs (:class:`~stripe_kit.ui.robot_view.RobotView`), moved :data:`ROBOT_RATE_HZ`
+times a second.
 
-The viser server answers in its own threads; :func:`serve` polls the training in the main thread; training runs in
-the session's worker thread. Nothing here imports omni, carb or isaacsim.
+The viser server answers in its own threads; :func:`serve` polls the models in the main thread; training and play
+run in worker threads. The logic lives in the view-models (:mod:`.training_panel`, :mod:`.play_panel`,
+:mod:`.run_gallery`); this module binds them to widgets. Nothing here imports omni, carb or isaacsim.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from .play_panel import NEWEST, PlayPanelModel
+from .robot_view import RobotView
+from .run_gallery import GALLERY, RunCard, RunGalleryModel, newest_video, video_html
 from .scene_panel import ScenePanelModel
 from .training_panel import TrainingPanelModel
 
@@ -27,11 +33,14 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-MAX_ROBOTS = 16
-"""Environments whose robots are drawn during training."""
+MAX_ROBOTS = 4
+"""Environments whose robots are drawn during training and play."""
+ROBOT_RATE_HZ = 12.0
+"""Robot pose updates per second (the page's poll rate)."""
+FILES_PERIOD_S = 2.0
+"""How often the run gallery and the newest video are looked for on disk [s]."""
 ASSET_COLORS = {"tree": (46, 125, 50), "rock": (120, 120, 120), "log": (121, 85, 72), "bush": (104, 159, 56)}
 TERRAIN_COLOR = (170, 150, 110)
-ROBOT_COLOR = (230, 60, 40)
 
 
 def scene_field_names(model: ScenePanelModel) -> list[str]:
@@ -50,26 +59,6 @@ def _yaw_wxyz(yaw: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(half), np.zeros_like(half), np.zeros_like(half), np.sin(half)], axis=1)
 
 
-def _positions(value: Any) -> np.ndarray:
-    """An (N, 3) float array from a torch tensor or a warp array."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    elif hasattr(value, "numpy"):
-        value = value.numpy()
-    return np.asarray(value, dtype=np.float32).reshape(-1, 3)
-
-
-def robot_positions(env: Any, limit: int = MAX_ROBOTS) -> np.ndarray | None:
-    """Root positions of the first ``limit`` robots of a live Isaac Lab env (None when there is no robot)."""
-    if env is None:
-        return None
-    try:
-        robot = env.scene["robot"]
-    except (KeyError, TypeError, AttributeError):
-        return None
-    return _positions(robot.data.root_pos_w)[:limit].copy()
-
-
 class WebGui:
     """The page of one viser server, bound to a scene and a training view-model.
 
@@ -79,23 +68,28 @@ class WebGui:
         training: The training panel model (a fresh one when None).
     """
 
-    def __init__(self, server: Any, scene: ScenePanelModel | None = None, training: TrainingPanelModel | None = None):
+    def __init__(self, server: Any, scene: ScenePanelModel | None = None, training: TrainingPanelModel | None = None,
+                 play: PlayPanelModel | None = None, gallery: RunGalleryModel | None = None):
         self.server = server
         self.scene = scene or ScenePanelModel()
         self.training = training or TrainingPanelModel()
+        self.play = play or PlayPanelModel(self.training.runs_dir, device=self.training.options["device"].value)
+        self.gallery = gallery or RunGalleryModel(self.training.runs_dir)
+        self.robots = RobotView(server, MAX_ROBOTS)
         self._lock = threading.Lock()
-        self._robots: np.ndarray | None = None
-        self._robots_version = 0
-        self._robots_drawn = 0
         self._training_scene: Any = None
         self._training_scene_drawn: Any = None
         self._scene_nodes: list[Any] = []
-        self._robot_node: Any = None
         self._field_inputs: dict[str, Any] = {}
+        self._cards: dict[str, dict[str, Any]] = {}
+        self._video_shown: Any = ()
+        self._files_due = 0.0
         self._build()
         self.scene.subscribe(self._on_scene_event)
         self.training.subscribe(self._on_training_event)
-        self.training.epoch_hooks.append(self._read_robots)
+        self.play.subscribe(self._on_play_event)
+        self.gallery.subscribe(self._on_gallery_event)
+        self.training.epoch_hooks.append(self._read_training_scene)
 
     # -- layout -------------------------------------------------------------------------------------------------------
 
@@ -110,6 +104,12 @@ class WebGui:
             self._build_scene_panel(gui)
         with tabs.add_tab("Training"):
             self._build_training_panel(gui)
+        with tabs.add_tab("Play"):
+            self._build_play_panel(gui)
+        with tabs.add_tab("Runs"):
+            self.gallery_text = gui.add_markdown("No runs yet.")
+            self.gallery_folder = gui.add_folder("Gallery", expand_by_default=True)
+        self.robot_text = gui.add_markdown("")  # below the tabs: seen from each
 
     def _build_scene_panel(self, gui: Any) -> None:
         names = self.scene.spec_names
@@ -166,6 +166,33 @@ class WebGui:
         self.training_status = gui.add_markdown("")
         self.training_error = gui.add_markdown(f"**Error:** {self.training.error}" if self.training.error else "")
         self.runs_text = gui.add_markdown("")
+        self.video_title = gui.add_markdown("**Newest video:** none yet")
+        self.video_html = gui.add_html("")
+
+    def _build_play_panel(self, gui: Any) -> None:
+        self.play_run = gui.add_dropdown("Run", options=["(no runs)"], initial_value="(no runs)")
+        self.play_run.on_update(lambda _: self.play_run.value in self.play.run_names
+                                and self.play.select_run(self.play_run.value))
+        self.play_checkpoint = gui.add_dropdown("Checkpoint", options=[NEWEST], initial_value=NEWEST,
+                                                hint="a checkpoint of the run, or its newest, followed as it trains")
+        self.play_checkpoint.on_update(lambda _: self.play_checkpoint.value in self.play.checkpoints
+                                       and self.play_checkpoint.value != self.play.checkpoint
+                                       and self.play.select_checkpoint(self.play_checkpoint.value))
+        self.play_refresh = gui.add_button("Refresh runs")
+        self.play_refresh.on_click(lambda _: self.play.refresh_runs())
+        self.play_button = gui.add_button("Play", color="green")
+        self.play_button.on_click(lambda _: self.play.start())
+        self.play_stop = gui.add_button("Stop play", color="red", disabled=True)
+        self.play_stop.on_click(lambda _: self.play.stop())
+        self.rays_checkbox = gui.add_checkbox("Show ray scans", initial_value=False,
+                                              hint="the followed env's ray hits (range ring, height scan)")
+        self.rays_checkbox.on_update(lambda _: setattr(self.robots, "show_rays", bool(self.rays_checkbox.value)))
+        self.follow_input = gui.add_number("Followed env", initial_value=0, min=0, max=MAX_ROBOTS - 1, step=1)
+        self.follow_input.on_update(lambda _: self._follow(int(self.follow_input.value)))
+        self.look_button = gui.add_button("Look at the followed robot")
+        self.look_button.on_click(lambda _: self.look_at_robot())
+        self.play_status = gui.add_markdown("**Play:** idle")
+        self.play_error = gui.add_markdown("")
 
     # -- scene --------------------------------------------------------------------------------------------------------
 
@@ -261,35 +288,23 @@ class WebGui:
 
     # -- training -----------------------------------------------------------------------------------------------------
 
-    def _read_robots(self, metrics: dict, env: Any) -> None:
-        """Epoch hook (training thread): keep the run's scene and its robots' root positions for the main thread."""
-        positions = robot_positions(env)
+    def _read_training_scene(self, metrics: dict, env: Any) -> None:
+        """Epoch hook (training thread): keep the run's scene for the main thread."""
         scene = getattr(getattr(env, "unwrapped", env), "generated_scene", None)
-        with self._lock:
-            if scene is not None:
+        if scene is not None:
+            with self._lock:
                 self._training_scene = scene
-            if positions is not None:
-                self._robots = positions
-                self._robots_version += 1
 
-    def _draw_training_scene(self) -> None:
-        """Show the scene the run trains in, once per run, so its robots move on the drawn ground."""
-        with self._lock:
-            scene = self._training_scene
+    def _draw_training_scene(self, scene: Any = None, whose: str = "training run") -> None:
+        """Show the scene the run trains in (or ``scene``), once, so its robots move on the drawn ground."""
+        if scene is None:
+            with self._lock:
+                scene = self._training_scene
         if scene is None or scene is self._training_scene_drawn:
             return
         self._training_scene_drawn = scene
         self._draw_scene(scene)
-        self.scene_status.content = f"**Scene:** the training run's ({scene.num_objects} objects, seed {scene.seed})"
-
-    def _draw_robots(self) -> None:
-        with self._lock:
-            positions, version = self._robots, self._robots_version
-        if positions is None or version == self._robots_drawn:
-            return
-        self._robots_drawn = version
-        self._robot_node = self.server.scene.add_point_cloud(
-            "/training/robots", points=positions, colors=ROBOT_COLOR, point_size=0.5, point_shape="circle")
+        self.scene_status.content = f"**Scene:** the {whose}'s ({scene.num_objects} objects, seed {scene.seed})"
 
     def _on_training_event(self, event: str) -> None:
         model = self.training
@@ -313,12 +328,152 @@ class WebGui:
         if event == "runs":
             lines = [f"{run.task}/{run.name}: {run.status}, epoch {run.epoch}" for run in model.runs[-5:]]
             self.runs_text.content = "**Runs**  \n" + "  \n".join(lines) if lines else ""
+            self.play.refresh_runs()
+
+    # -- play ---------------------------------------------------------------------------------------------------------
+
+    def _on_play_event(self, event: str) -> None:
+        model = self.play
+        if event in ("runs", "selection"):
+            names = model.run_names or ["(no runs)"]
+            self.play_run.options = names
+            self.play_run.value = model.run or names[0]
+            self.play_checkpoint.options = model.checkpoints
+            self.play_checkpoint.value = model.checkpoint
+        live = model.running
+        self.play_button.disabled = live
+        self.play_stop.disabled = not live
+        self.play_status.content = "**Play:** " + "  \n".join(model.status_lines())
+        self.play_error.content = f"**Error:** {model.error}" if model.error else ""
+
+    def _follow(self, index: int) -> None:
+        self.robots.follow = max(0, min(MAX_ROBOTS - 1, index))
+
+    def look_at_robot(self) -> bool:
+        """Point every browser's camera at the followed robot, from 3 m behind and 2 m above; False without one."""
+        positions = self.robots.root_positions() if self.robots.env is not None else None
+        if positions is None or not len(positions):
+            return False
+        target = positions[min(self.robots.follow, len(positions) - 1)].astype(np.float64)
+        eye = target + np.array([-2.6, -2.6, 1.6])
+        for client in self.server.get_clients().values():
+            client.camera.position = tuple(eye)
+            client.camera.look_at = tuple(target)
+        self.server.initial_camera.position = tuple(eye)
+        self.server.initial_camera.look_at = tuple(target)
+        return True
+
+    # -- robots -------------------------------------------------------------------------------------------------------
+
+    def _live_env(self) -> tuple[Any, str]:
+        """The env whose robots are drawn: the training run's, else the play's (None: neither)."""
+        env = self.training.env
+        if env is not None:
+            return env, "training run"
+        return self.play.env, "play"
+
+    def _draw_robots(self) -> None:
+        env, whose = self._live_env()
+        if env is None:
+            if self.robots.env is not None:
+                self.robots.detach()
+                self.robot_text.content = ""
+            return
+        unwrapped = getattr(env, "unwrapped", env)
+        if unwrapped is not self.robots.env:
+            if whose == "play":
+                self._draw_training_scene(getattr(unwrapped, "generated_scene", None), "play")
+            self.robots.attach(unwrapped)
+            self.look_at_robot()
+        self.robots.update()
+        kind = "meshes" if self.robots.meshes else "points"
+        self.robot_text.content = (f"Robots: {min(MAX_ROBOTS, int(getattr(unwrapped, 'num_envs', 0)))} envs as "
+                                   f"{kind}, {self.robots.rate:.0f} updates/s")
+
+    # -- videos and the gallery ---------------------------------------------------------------------------------------
+
+    def _show_newest_video(self) -> None:
+        """Play the newest video of the current (or last) run in the Training tab, when it changed."""
+        status = self.training.status()
+        run_dir = status.run_dir or (self.training.runs[-1].path if self.training.runs else None)
+        video = newest_video(run_dir) if run_dir else None
+        key = (str(video), video.stat().st_mtime_ns) if video is not None else ()
+        if key == self._video_shown:
+            return
+        self._video_shown = key
+        if video is None:
+            self.video_title.content = "**Newest video:** none yet"
+            self.video_html.content = ""
+        else:
+            self.video_title.content = f"**Newest video:** {video.name}"
+            self.video_html.content = video_html(video)
+
+    def _on_gallery_event(self, event: str) -> None:
+        if event != GALLERY:
+            self.gallery_text.content = f"**Error:** {self.gallery.error}" if self.gallery.error else ""
+            return
+        cards = self.gallery.cards
+        self.gallery_text.content = f"{len(cards)} newest runs in {self.gallery.runs_dir}" if cards else "No runs yet."
+        keys = [card.key for card in cards]
+        for key in [k for k in self._cards if k not in keys]:
+            self._cards.pop(key)["folder"].remove()
+        for card in cards:
+            self._draw_card(card)
+
+    def _draw_card(self, card: RunCard) -> None:
+        """One run in the gallery: summary, learning curve, newest video and a choice of its videos."""
+        widgets = self._cards.get(card.key)
+        if widgets is None:
+            gui = self.server.gui
+            with self.gallery_folder:
+                folder = gui.add_folder(card.key, expand_by_default=len(self._cards) < 2)
+            with folder:
+                widgets = {
+                    "folder": folder,
+                    "summary": gui.add_markdown(""),
+                    "plot": gui.add_uplot(
+                        data=(np.zeros(1), np.zeros(1)),
+                        series=({"label": "epoch"}, {"label": "mean reward", "stroke": "#1565c0", "width": 2}),
+                        title="Learning curve", aspect=2.0, scales={"x": {"time": False}}),
+                    "videos": gui.add_dropdown("Video", options=["(none)"], initial_value="(none)"),
+                    "video": gui.add_html(""),
+                    "shown": None,
+                }
+            widgets["videos"].on_update(lambda _, key=card.key: self._show_card_video(key))
+            self._cards[card.key] = widgets
+        widgets["summary"].content = card.summary()
+        epochs, rewards = card.curve
+        if epochs:
+            widgets["plot"].data = (np.asarray(epochs, np.float64), np.asarray(rewards, np.float64))
+        names = [video.name for video in card.videos] or ["(none)"]
+        if list(widgets["videos"].options) != names:
+            widgets["videos"].options = names
+            widgets["videos"].value = names[-1]
+        self._show_card_video(card.key)
+
+    def _show_card_video(self, key: str) -> None:
+        widgets, card = self._cards.get(key), self.gallery.card(key)
+        if widgets is None or card is None:
+            return
+        chosen = next((video for video in card.videos if video.name == widgets["videos"].value), None)
+        if chosen != widgets["shown"]:
+            widgets["shown"] = chosen
+            widgets["video"].content = video_html(chosen) if chosen is not None else ""
+
+    # -- polling ------------------------------------------------------------------------------------------------------
 
     def update(self) -> None:
-        """Poll the training and redraw what changed; call it from the main thread, a few times a second."""
+        """Poll the models and redraw what changed; call it from the main thread :data:`ROBOT_RATE_HZ` times a
+        second (the robots move at that rate; runs and videos are looked for every :data:`FILES_PERIOD_S`)."""
         self.training.poll()
+        self.play.poll()
         self._draw_training_scene()
         self._draw_robots()
+        now = time.monotonic()
+        if now >= self._files_due:
+            self._files_due = now + FILES_PERIOD_S
+            self.gallery.refresh()
+            self._show_newest_video()
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, runs_dir: str = "runs",
@@ -341,18 +496,22 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, runs_dir: str =
     if "scene" not in scene.spec_names:
         scene.register(SceneSpec())
     training = TrainingPanelModel(runs_dir=runs_dir, overrides=overrides, device=device)
-    page = WebGui(server, scene, training)
+    play = PlayPanelModel(runs_dir, device=device, tasks=tuple(tasks))
+    page = WebGui(server, scene, training, play)
     training.refresh_runs()
+    play.refresh_runs()
     print(f"stripe-kit gui: serving on http://{host}:{server.get_port()}", flush=True)  # viser moves on if taken
     stop = stop or threading.Event()
     try:
         while not stop.is_set():
+            began = time.monotonic()
             page.update()
-            time.sleep(0.1)
+            time.sleep(max(0.0, 1.0 / ROBOT_RATE_HZ - (time.monotonic() - began)))
     except KeyboardInterrupt:
         pass
     finally:
         if training.running:
             training.stop()
             training.wait(120)
+        play.shutdown()
         server.stop()
