@@ -68,6 +68,11 @@ class EnvRenderer:
         """
         from ..errors import SpecError
 
+        from ..task.env import physics_backend
+
+        if physics_backend(env.cfg.sim.physics) != "newton":
+            raise SpecError("video", "physics 'physx'", "an env on Newton physics (videos draw the robot from the "
+                            "Newton model; PhysX envs have none)")
         self.cfg = cfg or RenderCfg()
         for name in ("width", "height"):
             value = getattr(self.cfg, name)
@@ -161,6 +166,17 @@ class EnvRenderer:
         Args:
             show_robot: False hides the robot (its links are moved far below the ground), for comparisons.
         """
+        if self.device.startswith("cuda"):
+            # torch's copies and Warp's kernels in one stream, in order, with no sync between them
+            with wp.ScopedStream(wp.stream_from_torch(torch.cuda.current_stream(self.device))):
+                self._trace(show_robot)
+        else:
+            self._trace(show_robot)
+        pixels = wp.to_torch(self.image).view(torch.uint8)
+        return pixels.reshape(self.cfg.height, self.cfg.width, 4)[..., :3]
+
+    def _trace(self, show_robot: bool) -> None:
+        """Copy the robot's link poses and the camera pose into the render model, refit and ray trace."""
         poses = wp.to_torch(self._robot.data.body_link_pose_w.warp)[self.env_index]
         self._body_q.copy_(poses)
         if not show_robot:
@@ -171,8 +187,6 @@ class EnvRenderer:
         self.model.bvh_refit_shapes(self.state)
         self.sensor.update(self.state, self.camera_transforms, self.rays, color_image=self.image,
                            clear_data=self.clear)
-        pixels = wp.to_torch(self.image).view(torch.uint8)
-        return pixels.reshape(self.cfg.height, self.cfg.width, 4)[..., :3]
 
     def recenter_if_needed(self) -> bool:
         """Rebuild the scene meshes around the robot when it left the inner half of the rendered square (a host

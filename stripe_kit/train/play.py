@@ -74,6 +74,8 @@ def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = N
         load_recorded_sources(task, manifest.get("tasks") or [], str(run_dir / "run.json"))
     load_recorded_sources(task, (state.get("stripe") or {}).get("tasks") or [], str(path))
     check_task(state, path, task)
+    if video is not None and manifest.get("physics") == "physx":
+        raise SpecError("video", str(video), "a run on Newton physics (videos draw the robot from the Newton model)")
     run_overrides = list(manifest.get("overrides") or (state.get("stripe") or {}).get("overrides") or [])
     num_envs = num_envs or min(episodes, 16)
     seed = manifest.get("seed", 42) if seed is None else seed

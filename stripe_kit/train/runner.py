@@ -134,6 +134,9 @@ class TrainOptions:
             check_number("video_every", self.video_every, 1, 10**6, integer=True)
         if self.video_length is not None:
             check_number("video_length", self.video_length, 1, 10**6, integer=True)
+        if self.video_every is not None and self.physics == "physx":
+            raise SpecError("video_every", self.video_every, "no videos with physics 'physx' (videos draw the robot "
+                            "from the Newton model)")
         parse_overrides(self.overrides)
         task = self.task
         if self.resume is not None:
