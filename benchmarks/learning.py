@@ -186,7 +186,7 @@ def main() -> None:
     run_dir = runs_dir / args.task / "learning"
     wall_s = train(args, run_dir)
     curve = read_curve(run_dir / "summaries")
-    rewards = [value for _, value in curve["rewards/iter"]]
+    rewards = [value for _, value in curve.get("rewards/iter", [])] or [float("nan")]  # none before an episode ends
     fps = [value for _, value in curve.get("performance/step_inference_rl_update_fps", [])][2:]
     tail = rewards[-max(len(rewards) // 10, 1):]
     epochs = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]

@@ -32,6 +32,12 @@ class SceneGoalCommand(UniformPose2dCommand):
     cfg: SceneGoalCommandCfg
     _env: StripeEnv
 
+    def compute(self, dt: float):
+        """Isaac Lab's compute without its timer: goals change at reset only, and the timer's ``nonzero`` would
+        make the host wait for the device on every step."""
+        self._update_metrics()
+        self._update_command()
+
     def mark_reached(self, reached: torch.Tensor) -> None:
         """Record goals reached this step, before the envs that reached them are reset.
 
@@ -107,6 +113,11 @@ class WalkDirectionCommand(CommandTerm):
         """Unit walk direction in the world frame, shape (num_envs, 2)."""
         return self.direction_w
 
+    def compute(self, dt: float):
+        """Isaac Lab's compute without its timer: the walk turns at the edge only, and the timer's ``nonzero``
+        would make the host wait for the device on every step."""
+        self._update_command()
+
     def _update_metrics(self):
         pass  # turns are counted in _update_command, where they happen
 
@@ -176,15 +187,33 @@ class SceneVelocityCommand(UniformVelocityCommand):
         past_edge = ((ahead < low) | (ahead > high)).any(dim=1)
         return (in_corridor.any(dim=1) | past_edge) & (speed > self.cfg.min_speed)
 
-    def _update_command(self):
+    def compute(self, dt: float):
+        """Isaac Lab's compute with its resampling under a mask: commands whose time is up or that are blocked are
+        redrawn for every env at once, without the ``nonzero`` that makes the host wait for the device each step."""
+        self._update_metrics()
+        self.time_left -= dt
+        due = self.time_left <= 0.0
         blocked = self.blocked()
         r = torch.empty(self.num_envs, device=self.device)
-        for axis, limits in enumerate((self.cfg.ranges.lin_vel_x, self.cfg.ranges.lin_vel_y, self.cfg.ranges.ang_vel_z)):
-            self.vel_command_b[:, axis] = torch.where(blocked, r.uniform_(*limits), self.vel_command_b[:, axis])
-        if self.cfg.heading_command:
-            self.heading_target[:] = torch.where(blocked, r.uniform_(*self.cfg.ranges.heading), self.heading_target)
+        self.time_left.copy_(torch.where(due, r.uniform_(*self.cfg.resampling_time_range), self.time_left))
+        self.command_counter += due.long()
+        self._redraw(due | blocked, due)
         self.metrics["redrawn"] += blocked.float()
-        super()._update_command()
+        self._update_command()
+
+    def _redraw(self, commands: torch.Tensor, kinds: torch.Tensor) -> None:
+        """Draw new velocities and headings where ``commands`` holds, and new standing/heading kinds where ``kinds``
+        holds (a blocked command keeps its kind), as :meth:`_resample_command` does for a list of envs."""
+        r = torch.empty(self.num_envs, device=self.device)
+        ranges = self.cfg.ranges
+        for axis, limits in enumerate((ranges.lin_vel_x, ranges.lin_vel_y, ranges.ang_vel_z)):
+            self.vel_command_b[:, axis] = torch.where(commands, r.uniform_(*limits), self.vel_command_b[:, axis])
+        if self.cfg.heading_command:
+            self.heading_target.copy_(torch.where(commands, r.uniform_(*ranges.heading), self.heading_target))
+            self.is_heading_env.copy_(torch.where(kinds, r.uniform_(0.0, 1.0) <= self.cfg.rel_heading_envs,
+                                                  self.is_heading_env))
+        self.is_standing_env.copy_(torch.where(kinds, r.uniform_(0.0, 1.0) <= self.cfg.rel_standing_envs,
+                                               self.is_standing_env))
 
 
 @configclass

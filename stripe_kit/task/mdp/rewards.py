@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 from isaaclab.managers import SceneEntityCfg
 
-from .observations import base_heading, device_constant, heading_to_target, walk_direction, walk_heading
+from .observations import base_heading, device_constant, heading_to_target, walk_direction, walk_heading_angle
 
 if TYPE_CHECKING:
     from ..env import StripeEnv
@@ -39,7 +39,7 @@ def progress_along_walk(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEntityC
 def walk_heading_bonus(env: StripeEnv, threshold: float = 0.8,
                        asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
     """:func:`heading_to_goal` for the walk direction: 1 when facing it within ``acos(threshold)``."""
-    return _alignment_bonus(walk_heading(env, asset_cfg)[:, 0], threshold)
+    return _alignment_bonus(torch.cos(walk_heading_angle(env, asset_cfg)), threshold)
 
 
 def velocity_toward_goal(env: StripeEnv, command_name: str = "goal",
