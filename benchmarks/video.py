@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -132,6 +133,7 @@ def main() -> None:
         "machine": {"host": socket.gethostname(), "cpu": platform.processor() or platform.machine(),
                     "gpu": _gpu_name(args.device)},
         "command": " ".join(sys.argv),
+        "load_average_at_end": list(os.getloadavg()),
         "render": {size: {key: spread(values) for key, values in rates.items()} for size, rates in render.items()},
     }
     if args.num_envs:

@@ -1,13 +1,16 @@
 """Render one env of a running STRIPE-kit env with Newton's Warp ray tracer, on the env's device (CPU or CUDA).
 
-Renderer choice, measured on the 2-core CPU VM (Stripe-Forest-Walk-Ant scene, camera following the Ant, shadows
-and the textured terrain on; ``benchmarks/video.py``, results in ``benchmarks/results/video-*.json``):
+Renderer choice, measured on the shared 2-core CPU VM (Stripe-Forest-Walk-Ant, 1 env, camera following the Ant):
 
-- Newton's ``SensorTiledCamera`` (pure Warp, no OpenGL): see ``MEASURED`` below; it runs the same kernels on CUDA.
-- Newton's ``ViewerGL`` headless (what Isaac Lab 3's ``video_capture_backend`` "newton_gl" uses) needs an OpenGL
-  context: on this VM only Mesa's software EGL exists, and it needs pyglet and a display; it was not used.
-- MuJoCo's renderer needs the same OpenGL context and sees only the colliders MuJoCo-Warp holds (no visual meshes).
-- Isaac Lab's viser visualizer streams to a browser; it writes no video.
+- Newton 1.6's ``SensorTiledCamera`` (pure Warp, no OpenGL; the same kernels on CUDA) is the one used. At
+  320 x 240 it rendered a frame in 273 ms with shadows and the textured terrain (3.7 frames/s), 134 ms without
+  shadows, 75 ms at 160 x 120, with the machine's load average about 4; ``benchmarks/video.py`` measured 1.2
+  frames/s at 320 x 240 and 0.31 at 640 x 480 with the load average at 8 (``benchmarks/results/video-vm-cpu.json``).
+  Warp runs CPU kernels on one core, so CPU videos default to 320 x 240; on CUDA every pixel is a thread.
+- Newton's ``ViewerGL`` headless (Isaac Lab 3's ``video_capture_backend`` "newton_gl") needs pyglet, which is not
+  installed, and an OpenGL context: this VM has only Mesa's software EGL (llvmpipe). Not measured.
+- MuJoCo's renderer needs the same OpenGL context and draws only MuJoCo's geoms: the colliders, no visual meshes.
+- Isaac Lab's viser visualizer streams a scene to a browser; it writes no video.
 
 The env's Newton model holds the robot and the scene's physics only: the terrain as height fields and a few
 obstacle collider slots per env. So the renderer builds a small model of its own, with one world: the robot's
@@ -27,9 +30,6 @@ from isaaclab.utils import configclass
 
 from .camera import FollowCamera, FollowCameraCfg
 from .scene_meshes import scene_render_meshes
-
-MEASURED = "filled in by benchmarks/video.py"
-
 
 @configclass
 class RenderCfg:
