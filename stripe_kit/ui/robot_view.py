@@ -105,6 +105,10 @@ class _Batch:
         self.drawn = False
 
 
+def _rate(times: list[float]) -> float:
+    return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+
+
 class RobotView:
     """Robots of the first :data:`MAX_ENVS` envs of a live env, drawn in ``server``'s scene.
 
@@ -126,9 +130,12 @@ class RobotView:
         """Pose updates sent since :meth:`attach`."""
         self._viewer: Any = None
         self._batches: list[_Batch] = []
+        self._bodies: np.ndarray | None = None
+        self._last: np.ndarray | None = None
         self._points: Any = None
         self._rays: Any = None
         self._times: list[float] = []
+        self._reads: list[float] = []
 
     @property
     def meshes(self) -> bool:
@@ -137,9 +144,13 @@ class RobotView:
 
     @property
     def rate(self) -> float:
-        """Pose updates per second over the last few seconds (0 before two)."""
-        times = self._times
-        return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+        """Pose updates sent per second over the last 3 s (none is sent while the env does not step)."""
+        return _rate(self._times)
+
+    @property
+    def read_rate(self) -> float:
+        """Pose reads per second over the last 3 s: the rate the robots move at while the env steps."""
+        return _rate(self._reads)
 
     def attach(self, env: Any) -> None:
         """Draw the robots of ``env`` (an Isaac Lab env, wrapped or not); replaces any drawn before."""
@@ -173,6 +184,8 @@ class RobotView:
         self._viewer = viewer
         self._batches = [_Batch(batch, viewer._should_show_shape(batch.flags, False, batch.geo_type))
                          for batch in viewer._shape_instances.values() if not batch.static]
+        parents = [batch.parents for batch in self._batches]
+        self._bodies = np.unique(np.concatenate(parents)) if parents else None
 
     def detach(self) -> None:
         """Remove the drawn robots and rays."""
@@ -183,7 +196,7 @@ class RobotView:
         self._points = self._rays = None
         self.env = None
         self.updates = 0
-        self._times = []
+        self._times, self._reads = [], []
 
     def _detach_viewer(self) -> None:
         if self._viewer is not None:
@@ -194,6 +207,8 @@ class RobotView:
                     pass
         self._viewer = None
         self._batches = []
+        self._bodies: np.ndarray | None = None
+        self._last: np.ndarray | None = None
 
     # -- reading ------------------------------------------------------------------------------------------------------
 
@@ -240,9 +255,10 @@ class RobotView:
         except Exception:  # noqa: BLE001 - an env closing under us: drawn again once attached anew
             logger.debug("robot view update failed", exc_info=True)
             return False
+        now = time.monotonic()
+        self._reads = [t for t in self._reads if t > now - 3.0] + [now]
         if sent:
             self.updates += 1
-            now = time.monotonic()
             self._times = [t for t in self._times if t > now - 3.0] + [now]
         return sent
 
@@ -250,6 +266,10 @@ class RobotView:
         poses = self.body_poses()
         if poses is None:
             return False
+        drawn = poses[self._bodies].copy() if self._bodies is not None else None
+        if drawn is not None and self._last is not None and np.array_equal(drawn, self._last):
+            return False  # the env did not step (an update of the policy): nothing to send
+        self._last = drawn
         for batch in self._batches:
             if not batch.visible:
                 continue
@@ -285,6 +305,6 @@ class RobotView:
             if self._rays is not None:
                 self._rays.remove()
             self._rays = self.server.scene.add_point_cloud(
-                RAYS_NODE, points=hits, colors=RAY_COLOR, point_size=0.12, point_shape="circle")
+                RAYS_NODE, points=hits, colors=RAY_COLOR, point_size=0.08, point_shape="circle")
         else:
             self._rays.points = hits

@@ -35,8 +35,10 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MAX_ROBOTS = 4
 """Environments whose robots are drawn during training and play."""
-ROBOT_RATE_HZ = 12.0
+ROBOT_RATE_HZ = 20.0
 """Robot pose updates per second (the page's poll rate)."""
+REAIM_M = 1.5
+"""Distance of the followed robot from the view's centre at which a following camera re-aims [m]."""
 FILES_PERIOD_S = 2.0
 """How often the run gallery and the newest video are looked for on disk [s]."""
 ASSET_COLORS = {"tree": (46, 125, 50), "rock": (120, 120, 120), "log": (121, 85, 72), "bush": (104, 159, 56)}
@@ -84,6 +86,7 @@ class WebGui:
         self._cards: dict[str, dict[str, Any]] = {}
         self._video_shown: Any = ()
         self._files_due = 0.0
+        self._aim: np.ndarray | None = None
         self._build()
         self.scene.subscribe(self._on_scene_event)
         self.training.subscribe(self._on_training_event)
@@ -189,6 +192,9 @@ class WebGui:
         self.rays_checkbox.on_update(lambda _: setattr(self.robots, "show_rays", bool(self.rays_checkbox.value)))
         self.follow_input = gui.add_number("Followed env", initial_value=0, min=0, max=MAX_ROBOTS - 1, step=1)
         self.follow_input.on_update(lambda _: self._follow(int(self.follow_input.value)))
+        self.camera_checkbox = gui.add_checkbox("Camera follows the robot", initial_value=True,
+                                                hint=f"re-aim when the followed robot is {REAIM_M} m from the view's "
+                                                     "centre (a reset), else keep still")
         self.look_button = gui.add_button("Look at the followed robot")
         self.look_button.on_click(lambda _: self.look_at_robot())
         self.play_status = gui.add_markdown("**Play:** idle")
@@ -355,6 +361,9 @@ class WebGui:
         if positions is None or not len(positions):
             return False
         target = positions[min(self.robots.follow, len(positions) - 1)].astype(np.float64)
+        if not np.all(np.isfinite(target)):
+            return False
+        self._aim = target
         eye = target + np.array([-2.6, -2.6, 1.6])
         for client in self.server.get_clients().values():
             client.camera.position = tuple(eye)
@@ -386,9 +395,18 @@ class WebGui:
             self.robots.attach(unwrapped)
             self.look_at_robot()
         self.robots.update()
+        if self.camera_checkbox.value:
+            positions = self.robots.root_positions()
+            if positions is not None and len(positions):
+                here = positions[min(self.robots.follow, len(positions) - 1)]
+                if self._aim is None or np.linalg.norm(here - self._aim) > REAIM_M:
+                    self.look_at_robot()
         kind = "meshes" if self.robots.meshes else "points"
-        self.robot_text.content = (f"Robots: {min(MAX_ROBOTS, int(getattr(unwrapped, 'num_envs', 0)))} envs as "
-                                   f"{kind}, {self.robots.rate:.0f} updates/s")
+        text = (f"Robots: {min(MAX_ROBOTS, int(getattr(unwrapped, 'num_envs', 0)))} envs as "
+                                   f"{kind}, {self.robots.read_rate:.0f} updates/s "
+                                   f"({self.robots.rate:.0f}/s moved: the env stepped)")
+        if text != self.robot_text.content:
+            self.robot_text.content = text
 
     # -- videos and the gallery ---------------------------------------------------------------------------------------
 

@@ -1,7 +1,10 @@
 """The browser GUI end to end: ``stripe-kit gui`` in a subprocess, driven by a real headless Chromium (Playwright).
 
 Picks the forest spec, edits a field, generates (object count shown, the 3D view changes), trains 4 CPU envs (the
-epoch counter advances, the reward plot gets points, robots are drawn), stops (the checkpoint is reported).
+epoch counter advances, the reward plot gets points, the robot meshes move in the 3D view), stops (the checkpoint is
+reported), shows the run's newest video and its gallery card (learning curve, video), then plays the run's
+checkpoint in the Play tab (the robots move while it steps and stand still once it stops; an episode return is
+reported).
 Screenshots of each stage go to the test's tmp folder (``screenshots/``); the README's are copies of a good run.
 
 Uses Debian's ``/usr/bin/chromium`` (``make test`` installs it), never Playwright's own browser downloads.
@@ -64,6 +67,34 @@ def _pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
 
 
+def _crop(pixels: np.ndarray, box: dict) -> np.ndarray:
+    """The part of a page screenshot inside an element's bounding box."""
+    x, y = int(box["x"]), int(box["y"])
+    return pixels[y:y + int(box["height"]), x:x + int(box["width"])]
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> float:
+    """Fraction of pixels that differ by more than a little between two screenshots."""
+    return float((np.abs(a - b).sum(axis=2) > 24).mean())
+
+
+def _write_video(path: Path, frames: int = 12) -> None:
+    """A small H.264 MP4 (a moving bar), as a run's videos/epoch_<N>.mp4 would be."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            image = np.zeros((48, 64, 3), np.uint8)
+            image[:, 4 * i:4 * i + 8] = (40, 200, 90)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
 @pytest.fixture
 def chromium() -> str:
     path = _chromium()
@@ -114,7 +145,10 @@ def test_scene_and_training_in_the_browser(gui, chromium, tmp_path):
                 return match
             assert proc.poll() is None, f"stripe-kit gui ended (rc={proc.returncode}):\n{log.read_text()[-3000:]}"
             page.wait_for_timeout(250)
-        page.screenshot(path=str(shots / "timeout.png"))
+        try:
+            page.screenshot(path=str(shots / "timeout.png"), timeout=10_000)
+        except Exception:  # noqa: BLE001 - a busy page: the text below says enough
+            pass
         raise AssertionError(f"{what}: /{pattern}/ not on the page after {timeout} s:\n{body(page)[-2000:]}\n"
                              f"{log.read_text()[-3000:]}")
 
@@ -124,6 +158,7 @@ def test_scene_and_training_in_the_browser(gui, chromium, tmp_path):
             viewport={"width": 1500, "height": 950})  # a fresh user data dir
         try:
             page = browser.pages[0] if browser.pages else browser.new_page()
+            page.set_default_timeout(120_000)  # moving robots in software GL on a shared CPU: a frame can take seconds
             page.goto(url)
             page.get_by_role("button", name="Generate").wait_for(timeout=60_000)
             page.wait_for_timeout(1500)
@@ -171,18 +206,62 @@ def test_scene_and_training_in_the_browser(gui, chromium, tmp_path):
             page.get_by_role("button", name="Start training").click()
             wait_text(page, r"Epoch\s+[3-9]\d* / 5000 \(running\)", 120, "epoch counter")
             wait_text(page, r"Reward points: ([2-9]|\d\d)", 60, "reward plot")
+            wait_text(page, r"Robots: 4 envs as meshes", 10, "robot meshes")
             page.wait_for_timeout(1500)
-            # a clip of the page, not an element screenshot: the page redraws the 3D view, so elements never settle
-            plot = _pixels(page.screenshot(clip=page.locator(".uplot canvas").first.bounding_box()))
+            # whole-page shots cropped here, not element screenshots: the page redraws the 3D view (in software GL,
+            # about a frame a second on a busy CPU), so elements never settle and every shot waits for a frame
+            box = canvas.bounding_box()
+            plot_box = page.locator(".uplot canvas").first.bounding_box()
+            first = _pixels(page.screenshot(path=str(shots / "gui-training.png"), timeout=120_000))
+            page.wait_for_timeout(400)
+            second = _pixels(page.screenshot(timeout=120_000))
+            assert _changed(_crop(first, box), _crop(second, box)) > 0.001, \
+                "the robots did not move in the 3D view while training"
+            rate = float(wait_text(page, r"as meshes, (\d+) updates/s", 5, "update rate").group(1))
+            assert rate >= 10, f"robot poses updated {rate} times a second"
+            plot = _crop(second, plot_box)
             green = (plot[..., 1] > plot[..., 0] + 40) & (plot[..., 1] > plot[..., 2] + 40)
             assert green.sum() > 50, "the reward plot shows no line"
-            page.screenshot(path=str(shots / "gui-training.png"))
             page.get_by_role("button", name="Stop training").click()
             wait_text(page, r"\(stopped\)", 60, "stopped state")
             match = wait_text(page, r"Last checkpoint: (\S+last\.pth)", 10, "checkpoint")
             assert Path(match.group(1)).is_file()
             wait_text(page, r"stopped, epoch \d+", 10, "run list")
             page.wait_for_timeout(1000)
-            page.screenshot(path=str(shots / "gui-stopped.png"))
+            page.screenshot(path=str(shots / "gui-stopped.png"), timeout=120_000)
+
+            # the run's newest video plays in the Training tab; its gallery card has the curve and the video
+            run_dir = Path(match.group(1)).parent.parent
+            _write_video(run_dir / "videos" / "epoch_1.mp4")
+            _write_video(run_dir / "videos" / "epoch_2.mp4")
+            wait_text(page, r"Newest video: epoch_2\.mp4", 15, "newest video")
+            assert page.locator("video[data-video='epoch_2.mp4']").count() >= 1
+            page.get_by_role("tab", name="Runs").click()
+            wait_text(page, rf"{TASK}/{run_dir.name}", 10, "gallery card")
+            wait_text(page, r"stopped, epoch \d+/5000, best reward -?[\d.]+, 2 videos", 10, "gallery summary")
+            assert page.locator("video[data-video='epoch_2.mp4']").count() >= 2  # the card shows it too
+
+            # play the run's checkpoint: the robots move while it steps, an episode return is reported
+            page.get_by_role("tab", name="Play").click()
+            assert run_dir.name in page.get_by_label("Run").input_value()
+            page.get_by_role("button", name="Play", exact=True).click()
+            wait_text(page, r"Robots: 4 envs as meshes", 90, "play robots")
+            returned = wait_text(page, r"episode return: (-?[\d.]+)", 90, "episode return")
+            assert np.isfinite(float(returned.group(1)))
+            page.wait_for_timeout(1000)
+            first = _pixels(page.screenshot(clip=box, timeout=120_000))
+            page.wait_for_timeout(400)
+            second = _pixels(page.screenshot(clip=box, timeout=120_000))
+            assert _changed(first, second) > 0.001, "the robots did not move in the 3D view while playing"
+            page.get_by_label("Show ray scans").check()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(shots / "gui-play.png"), timeout=120_000)
+            page.get_by_role("button", name="Stop play").click()
+            wait_text(page, r"state: stopped", 60, "play stopped")
+            page.wait_for_timeout(1000)
+            first = _pixels(page.screenshot(clip=box, timeout=120_000))
+            page.wait_for_timeout(400)
+            second = _pixels(page.screenshot(clip=box, timeout=120_000))
+            assert _changed(first, second) < 0.0005, "the 3D view changes with no simulation stepping"
         finally:
             browser.close()
