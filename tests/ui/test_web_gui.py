@@ -254,6 +254,7 @@ def test_scene_and_training_in_the_browser(gui, chromium, tmp_path):
             second = _pixels(page.screenshot(clip=box, timeout=120_000))
             assert _changed(first, second) > 0.001, "the robots did not move in the 3D view while playing"
             page.get_by_label("Show ray scans").check()
+            page.mouse.move(400, 800)  # no tooltip over the panel in the screenshot
             page.wait_for_timeout(1000)
             page.screenshot(path=str(shots / "gui-play.png"), timeout=120_000)
             page.get_by_role("button", name="Stop play").click()
