@@ -68,7 +68,8 @@ def video_html(path: str | os.PathLike | None, max_bytes: int = MAX_INLINE_VIDEO
     path = Path(path)
     size = path.stat().st_size
     if size > max_bytes:
-        return f"<p>{html.escape(path.name)}: {size / 2**20:.0f} MiB, too large to show here ({html.escape(str(path))})</p>"
+        return (f"<p>{html.escape(path.name)}: {size / 2**20:.0f} MiB, too large to show here "
+                f"({html.escape(str(path))})</p>")
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (f'<div><video data-video="{html.escape(path.name)}" controls autoplay loop muted playsinline '
             f'style="width:100%" src="data:video/mp4;base64,{data}"></video>'

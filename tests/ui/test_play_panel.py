@@ -33,7 +33,8 @@ def test_gallery_reads_curves_videos_and_checkpoints(tmp_path):
     assert newest_video(run).name == "epoch_10.mp4"
     assert run_checkpoints(run) == ["last", "best", "epoch_10", "epoch_2"]
     assert newest_checkpoint(run).name == "last.pth"
-    assert 'data-video="epoch_10.mp4"' in video_html(newest_video(run)) and "base64," in video_html(run / "videos" / "clip.mp4")
+    assert 'data-video="epoch_10.mp4"' in video_html(newest_video(run))
+    assert "base64," in video_html(run / "videos" / "clip.mp4")
     assert "too large" in video_html(newest_video(run), max_bytes=4)
     gallery = RunGalleryModel(tmp_path)
     events = []
