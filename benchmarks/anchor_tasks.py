@@ -62,7 +62,13 @@ from stripe_kit.errors import SpecError
 from stripe_kit.scene import IsaacLabTerrainSpec, SceneSpec
 from stripe_kit.task import REGISTERED, TrainingSpec
 from stripe_kit.task.agent import default_device
-from stripe_kit.task.env import SceneTerrainImporter, lift_heightfields_to_their_data, physics_backend
+from stripe_kit.task.env import (
+    SceneTerrainImporter,
+    divergence_terms,
+    lift_heightfields_to_their_data,
+    physics_backend,
+    zero_rewards_of_diverged,
+)
 from stripe_kit.task.mdp.terminations import physics_diverged
 from stripe_kit.task.robots import GO2_OFFLINE_CFG
 from stripe_kit.task.spec import cfg_entry_point_names
@@ -85,17 +91,11 @@ class AnchorEnv(ManagerBasedRLEnv):
         if physics_backend(self.cfg.sim.physics) == "newton":
             lift_heightfields_to_their_data(self.cfg.sim.physics)
         super().load_managers()
-        self._divergence_terms = [name for name in self.termination_manager.active_terms
-                                  if self.termination_manager.get_term_cfg(name).func is physics_diverged]
+        self._divergence_terms = divergence_terms(self)
 
     def _reset_idx(self, env_ids: Sequence[int] | torch.Tensor | None) -> None:
         """Reset as Isaac Lab does, after zeroing the reward of robots that diverged this step."""
-        if getattr(self, "reward_buf", None) is not None:
-            for name in self._divergence_terms:
-                diverged = self.termination_manager.get_term(name)
-                self.reward_buf.masked_fill_(diverged, 0.0)
-                for episode_sum in self.reward_manager._episode_sums.values():
-                    episode_sum.masked_fill_(diverged, 0.0)
+        zero_rewards_of_diverged(self, self._divergence_terms)
         super()._reset_idx(env_ids)
 
 

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -73,11 +74,14 @@ def warp_compile(device: str) -> dict:
     return {"cold_cache_creation_s": cold_s, "warm_cache_creation_s": warm_s, "compile_s": cold_s - warm_s}
 
 
-def env_steps(device: str, sizes: list[int], steps: int, rounds: int = 1) -> list[dict]:
+def env_steps(device: str, sizes: list[int], steps: int, rounds: int = 1,
+              after_round: Callable[[list[dict]], None] | None = None) -> list[dict]:
     """Env-steps/s of each variant at each size, the variants of one size measured back to back.
 
     With several rounds every variant is measured once per round, in turn, and its rates are pooled: on a shared
-    machine whose speed drifts over minutes, each variant then sees the same drift.
+    machine whose speed drifts over minutes, each variant then sees the same drift. ``after_round`` receives the
+    results pooled so far after each round (the report is saved then, so a run stopped by a time limit keeps its
+    finished rounds).
     """
     pooled: dict[tuple[int, str], dict] = {}
     for round_ in range(rounds):
@@ -90,6 +94,8 @@ def env_steps(device: str, sizes: list[int], steps: int, rounds: int = 1) -> lis
                 if "rates" in result and "rates" in first and result is not first:
                     first["rates"] += result["rates"]
                     first["env_steps_per_s"] = spread(first["rates"])
+        if after_round is not None:
+            after_round(list(pooled.values()))
     return list(pooled.values())
 
 
@@ -235,21 +241,38 @@ def main() -> None:
         "packages": {name: importlib.metadata.version(name) for name in PACKAGES},
         "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.run", *sys.argv[1:]]),
         "warp_compile": None if "compile" in args.skip else warp_compile(args.device),
-        "env_steps": [] if "steps" in args.skip else env_steps(args.device, sizes, 200 if gpu else 50, args.rounds),
-        "profiles": [] if "profile" in args.skip else profiles(args.device, 4096 if gpu else 64),
-        "training": [] if "training" in args.skip else training(args.device, 4096 if gpu else 64, 20 if gpu else 8),
+        "env_steps": [],
+        "profiles": [],
+        "training": [],
         "before": earlier_run(args.before) if args.before else None,
     }
     stem = RESULTS / f"{report['machine']['host']}-{'gpu' if gpu else 'cpu'}-{date}"
-    if args.append and stem.with_suffix(".json").exists():
-        earlier = json.loads(stem.with_suffix(".json").read_text())
-        for key in ("env_steps", "profiles", "training"):
-            report[key] = earlier.get(key, []) + report[key]
-        report["command"] = f"{earlier['command']}; {report['command']}"
-        report.setdefault("dense_forest_creation", earlier.get("dense_forest_creation"))
-        report["warp_compile"] = report["warp_compile"] or earlier.get("warp_compile")
-        report["before"] = report["before"] or earlier.get("before")
-    report["ratios"] = ratios(report["env_steps"])
+    earlier = json.loads(stem.with_suffix(".json").read_text()) if args.append and stem.with_suffix(".json").exists() else None
+
+    def save(**measured: list[dict]) -> None:
+        """Write the report with what is measured so far, added to today's earlier results with ``--append``."""
+        report.update(measured)
+        saved = {key: value for key, value in report.items() if key != "saved"}
+        if earlier is not None:
+            for key in ("env_steps", "profiles", "training"):
+                saved[key] = earlier.get(key, []) + report[key]
+            saved["command"] = f"{earlier['command']}; {report['command']}"
+            saved.setdefault("dense_forest_creation", earlier.get("dense_forest_creation"))
+            saved["warp_compile"] = report["warp_compile"] or earlier.get("warp_compile")
+            saved["before"] = report["before"] or earlier.get("before")
+        saved["ratios"] = ratios(saved["env_steps"])
+        RESULTS.mkdir(exist_ok=True)
+        for suffix, text in ((".json", json.dumps(saved, indent=1)), (".md", markdown(saved))):
+            with atomic_path(stem.with_suffix(suffix)) as tmp:
+                tmp.write_text(text)
+        report["saved"] = saved
+
+    if "steps" not in args.skip:
+        env_steps(args.device, sizes, 200 if gpu else 50, args.rounds, after_round=lambda done: save(env_steps=done))
+    if "profile" not in args.skip:
+        save(profiles=profiles(args.device, 4096 if gpu else 64))
+    if "training" not in args.skip:
+        save(training=training(args.device, 4096 if gpu else 64, 20 if gpu else 8))
     if "dense" not in args.skip:
         dense_envs = 4096 if gpu else 64
         print(f"env creation: dense forest at {dense_envs} envs", flush=True)
@@ -260,10 +283,8 @@ def main() -> None:
         out = Path(tempfile.mkdtemp()) / "scene.json"
         subprocess.run([sys.executable, "-m", "benchmarks.scene_generation", "--quick", "--out", str(out)], check=False)
         report["scene_generation"] = json.loads(out.read_text()) if out.exists() else None
-    RESULTS.mkdir(exist_ok=True)
-    for suffix, text in ((".json", json.dumps(report, indent=1)), (".md", markdown(report))):
-        with atomic_path(stem.with_suffix(suffix)) as tmp:
-            tmp.write_text(text)
+    save()
+    report = report.pop("saved")
     print(markdown(report))
     print(f"results: {stem}.json")
 

@@ -266,6 +266,25 @@ class StripeEnvCfg(ManagerBasedRLEnvCfg):
     """Collider slots per kind in each env; None: as many as the scene needs within the reach."""
 
 
+def divergence_terms(env: ManagerBasedRLEnv) -> list[str]:
+    """Names of the env's termination terms that end a diverged simulation (:func:`~.mdp.physics_diverged`)."""
+    return [name for name in env.termination_manager.active_terms
+            if env.termination_manager.get_term_cfg(name).func is physics_diverged]
+
+
+def zero_rewards_of_diverged(env: ManagerBasedRLEnv, terms: Sequence[str]) -> None:
+    """Zero this step's reward of robots that a divergence term ended, and their logged episode sums, so their NaN
+    reaches neither the learner nor the logs (the reset that follows restores their state)."""
+    if getattr(env, "reward_buf", None) is None:  # set by the first step, not by the initial reset
+        return
+    for name in terms:
+        diverged = env.termination_manager.get_term(name)
+        env.reward_buf.masked_fill_(diverged, 0.0)
+        # Isaac Lab keeps the per-term episode sums it logs at reset in this dict
+        for episode_sum in env.reward_manager._episode_sums.values():
+            episode_sum.masked_fill_(diverged, 0.0)
+
+
 class StripeEnv(ManagerBasedRLEnv):
     """Manager-based RL env whose scene is generated at construction, from the env's seed."""
 
@@ -321,8 +340,7 @@ class StripeEnv(ManagerBasedRLEnv):
             term, _, problem = detail.removeprefix("Error while parsing ").partition(". ")
             raise SpecError(f"TrainingSpec term {term}", term, "an existing scene entity or body", problem or detail) from None
         self._check_observations_finite()
-        self._divergence_terms = [name for name in self.termination_manager.active_terms
-                                  if self.termination_manager.get_term_cfg(name).func is physics_diverged]
+        self._divergence_terms = divergence_terms(self)
 
     def _check_observations_finite(self) -> None:
         """Fail at build, naming the term, when an observation term produces NaN or infinity."""
@@ -357,13 +375,7 @@ class StripeEnv(ManagerBasedRLEnv):
         Robots whose simulation diverged (``physics_diverged``) get zero reward for this step, so their NaN reaches
         neither the learner nor the logged episode sums; the reset below restores their state.
         """
-        if getattr(self, "reward_buf", None) is not None:  # set by the first step, not by the initial reset
-            for name in self._divergence_terms:
-                diverged = self.termination_manager.get_term(name)
-                self.reward_buf.masked_fill_(diverged, 0.0)
-                # Isaac Lab keeps the per-term episode sums it logs at reset in this dict
-                for episode_sum in self.reward_manager._episode_sums.values():
-                    episode_sum.masked_fill_(diverged, 0.0)
+        zero_rewards_of_diverged(self, self._divergence_terms)
         super()._reset_idx(env_ids)
         self.obstacles.follow()
 

@@ -186,28 +186,13 @@ class LivePlay:
         return path, state, plan
 
     def _play(self, plan: Any, state: dict, path: Path) -> None:
-        import gymnasium as gym
         import torch
-        from isaaclab_rl.rl_games import RlGamesVecEnvWrapper
-        from rl_games.torch_runner import Runner
 
-        from .checkpoint import check_model_shapes
+        from .play import make_player
 
-        env = gym.make(plan.task, cfg=plan.env_cfg)
+        env, wrapped, player = make_player(plan, state, path)
         try:
             unwrapped = env.unwrapped
-            wrapped = RlGamesVecEnvWrapper.from_agent_cfg(unwrapped, plan.agent_cfg)
-            config = plan.agent_cfg["params"]["config"]
-            config["num_actors"] = unwrapped.num_envs
-            config["env_info"] = wrapped.get_env_info()
-            config["vec_env"] = None
-            runner = Runner()
-            runner.load(plan.agent_cfg)
-            player = runner.create_player()
-            check_model_shapes(state, path, player.model.state_dict())
-            player.model.load_state_dict(state["model"])
-            player.model.eval()
-            player.has_batch_dimension = True
             device = unwrapped.device
             returns_now = torch.zeros(unwrapped.num_envs, device=device)
             lengths_now = torch.zeros(unwrapped.num_envs, dtype=torch.long, device=device)

@@ -126,19 +126,20 @@ def _plan(task: str, num_envs: int, device: str | None, seed: int, overrides: li
     return _PlayPlan(task, device, env_cfg, agent_cfg)
 
 
-def _play(plan: Any, state: dict, path: Path, episodes: int, after_step: Callable[[Any], None] | None = None,
-          video: Path | None = None, video_length: int | None = None) -> tuple[list[float], list[int], list | None, float]:
+def make_player(plan: Any, state: dict, path: Path) -> tuple[Any, Any, Any]:
+    """The plan's env, its rl_games wrapper and an rl_games player holding the checkpoint's weights.
+
+    The caller closes the env (it is closed here only when making the player fails).
+    """
     import gymnasium as gym
-    import torch
     from isaaclab_rl.rl_games import RlGamesVecEnvWrapper
     from rl_games.torch_runner import Runner
 
     env = gym.make(plan.task, cfg=plan.env_cfg)
     try:
-        unwrapped = env.unwrapped
-        wrapped = RlGamesVecEnvWrapper.from_agent_cfg(unwrapped, plan.agent_cfg)
+        wrapped = RlGamesVecEnvWrapper.from_agent_cfg(env.unwrapped, plan.agent_cfg)
         config = plan.agent_cfg["params"]["config"]
-        config["num_actors"] = unwrapped.num_envs
+        config["num_actors"] = env.unwrapped.num_envs
         config["env_info"] = wrapped.get_env_info()
         config["vec_env"] = None
         runner = Runner()
@@ -148,6 +149,19 @@ def _play(plan: Any, state: dict, path: Path, episodes: int, after_step: Callabl
         player.model.load_state_dict(state["model"])
         player.model.eval()
         player.has_batch_dimension = True
+    except BaseException:
+        env.close()
+        raise
+    return env, wrapped, player
+
+
+def _play(plan: Any, state: dict, path: Path, episodes: int, after_step: Callable[[Any], None] | None = None,
+          video: Path | None = None, video_length: int | None = None) -> tuple[list[float], list[int], list | None, float]:
+    import torch
+
+    env, wrapped, player = make_player(plan, state, path)
+    try:
+        unwrapped = env.unwrapped
         goal = SUCCESS_TERM in unwrapped.termination_manager.active_terms
         device = unwrapped.device
         returns_now = torch.zeros(unwrapped.num_envs, device=device)

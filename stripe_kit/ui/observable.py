@@ -50,6 +50,13 @@ class ObservableModel:
             except Exception:  # noqa: BLE001 - a broken front end must not break the model or other observers
                 logger.exception("%s observer %r failed on %r", type(self).__name__, callback, event)
 
+    def _succeed(self, event: str, message: str) -> bool:
+        """Clear the error, show ``message`` (the model's ``message`` attribute) and notify ``event``; returns True."""
+        self.error = None
+        self.message = message
+        self._notify(event)
+        return True
+
     def _fail(self, exc: BaseException | str, name: str = "") -> bool:
         self.error = exc if isinstance(exc, str) else error_message(exc, name)
         self._notify(ERROR)

@@ -56,12 +56,6 @@ class PlayPanelModel(ObservableModel):
         self._seen: tuple = ()
         self._seen_episodes = 0
 
-    def _succeed(self, event: str, message: str) -> bool:
-        self.error = None
-        self.message = message
-        self._notify(event)
-        return True
-
     # -- choosing -----------------------------------------------------------------------------------------------------
 
     @property

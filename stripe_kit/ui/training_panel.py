@@ -206,14 +206,6 @@ class TrainingPanelModel(ObservableModel):
         if self._tasks_loaded:
             self._task = DEFAULT_TASK if DEFAULT_TASK in self._tasks else next(iter(self._tasks), None)
 
-    # -- observers ----------------------------------------------------------------------------------------------------
-
-    def _succeed(self, event: str, message: str) -> bool:
-        self.error = None
-        self.message = message
-        self._notify(event)
-        return True
-
     # -- tasks and options --------------------------------------------------------------------------------------------
 
     @property
