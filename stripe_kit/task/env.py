@@ -10,7 +10,7 @@ whole scene (refreshed every policy step and after resets). MDP terms reach the 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import MISSING
 
 import numpy as np
@@ -135,6 +135,34 @@ def check_this_cpu_for_ovphysx() -> None:
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
         check_cpu_for_ovphysx(cpuinfo.read_text(errors="replace"), platform.machine())
+
+
+OVPHYSX_LIBRARIES = ("libGL.so.1",)
+"""System libraries that ovstage's ``libovstage.so`` loads (Linux): without ``libGL.so.1`` (Mesa's ``libgl1``) it
+fails deep in Isaac Lab's PhysX start with ``ovstage_create_instance failed during version probe (code 99)``, as on
+the H200 machine of 2026-12-01."""
+
+
+def check_libraries_for_ovphysx(load: Callable[[str], object] | None = None) -> None:
+    """Fail in one line where kitless PhysX cannot load: a system library ovstage needs is missing (Linux only).
+
+    Args:
+        load: Loads a shared library by name, raising ``OSError`` when it is missing; ``ctypes.CDLL`` when None.
+    """
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    if load is None:
+        import ctypes
+
+        load = ctypes.CDLL
+    for library in OVPHYSX_LIBRARIES:
+        try:
+            load(library)
+        except OSError:
+            raise SpecError("sim.physics", "physx", f"'newton' on this machine: kitless PhysX (ovstage) needs "
+                            f"{library}, which is not installed (Debian/Ubuntu: apt-get install libgl1)") from None
 
 
 def allow_cpu_warp_without_cuda() -> None:
@@ -297,6 +325,7 @@ class StripeEnv(ManagerBasedRLEnv):
         if backend == "physx":
             if uses_ovphysx(cfg.sim.physics):
                 check_this_cpu_for_ovphysx()
+                check_libraries_for_ovphysx()
             allow_cpu_warp_without_cuda()
         seed = cfg.seed if cfg.seed is not None else cfg.scene_spec.seed
         self.generated_scene: GeneratedScene = cfg.scene_spec.generate(seed)

@@ -148,6 +148,19 @@ def test_ovphysx_on_a_cpu_without_avx_is_one_line(cpuinfo):
                                 "needs AVX, which the flags of /proc/cpuinfo lack")
 
 
+def test_ovphysx_without_libgl_is_one_line():
+    from stripe_kit.task.env import check_libraries_for_ovphysx
+
+    def missing(name):
+        raise OSError(f"{name}: cannot open shared object file: No such file or directory")
+
+    with pytest.raises(SpecError) as error:
+        check_libraries_for_ovphysx(missing)
+    assert str(error.value) == ("sim.physics: got 'physx'; expected 'newton' on this machine: kitless PhysX (ovstage) "
+                                "needs libGL.so.1, which is not installed (Debian/Ubuntu: apt-get install libgl1)")
+    check_libraries_for_ovphysx()  # this machine has it (the PhysX tests run here)
+
+
 @pytest.mark.parametrize(
     "cpuinfo, machine",
     [(_cpuinfo("avx avx2 fma"), "x86_64"), (_cpuinfo("avx", "avx avx2"), "AMD64"), (_cpuinfo("aes"), "aarch64"),
