@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 TRAIN_ARGS ?= --num-envs 64 --max-iterations 60
+PYTEST_ARGS ?= -n auto --dist loadfile --durations=25
 
 .PHONY: train test setup chromium
 setup: $(STAMP)
