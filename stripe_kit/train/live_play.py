@@ -156,29 +156,14 @@ class LivePlay:
             self.env = None
 
     def _prepare(self) -> tuple[Path, dict, Any]:
-        from .checkpoint import check_task, checkpoint_task, load_checkpoint
+        from .checkpoint import load_checkpoint
         from .export import resolve_checkpoint
-        from .play import _plan
-        from .policy import run_dir_of
-        from .runner import read_manifest
-        from .tasks import load_recorded_sources, load_tasks
+        from .play import _plan, checkpoint_run
 
         source = newest_checkpoint(self.source) if self.follow and self.source.is_dir() else None
         path = source or resolve_checkpoint(self.source)
         state = load_checkpoint(path)
-        load_tasks(self.tasks)
-        run_dir = run_dir_of(path)
-        manifest = read_manifest(run_dir) if run_dir else {}
-        task = manifest.get("task") or checkpoint_task(state)
-        if task is None:
-            from ..errors import SpecError
-
-            raise SpecError("checkpoint", str(path), "a STRIPE-kit checkpoint or run directory (its task is unknown)")
-        if run_dir is not None:
-            load_recorded_sources(task, manifest.get("tasks") or [], str(run_dir / "run.json"))
-        load_recorded_sources(task, (state.get("stripe") or {}).get("tasks") or [], str(path))
-        check_task(state, path, task)
-        overrides = list(manifest.get("overrides") or (state.get("stripe") or {}).get("overrides") or [])
+        task, run_dir, manifest, overrides = checkpoint_run(path, state, self.tasks)
         plan = _plan(task, self.num_envs, self.device, manifest.get("seed", 42), overrides + list(self.overrides),
                      manifest.get("physics"))
         self._run_dir = run_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,22 +61,11 @@ def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = N
         check_number("num_envs", num_envs, 1, 65536, integer=True)
     path = resolve_checkpoint(source)
     state = load_checkpoint(path)
-    from .runner import _RUN_LOCK, TrainingBusyError, read_manifest
-    from .tasks import load_recorded_sources, load_tasks
+    from .runner import _RUN_LOCK, TrainingBusyError
 
-    load_tasks(tasks)
-    run_dir = run_dir_of(path)
-    manifest = read_manifest(run_dir) if run_dir else {}
-    task = manifest.get("task") or checkpoint_task(state)
-    if task is None:
-        raise SpecError("checkpoint", str(path), "a STRIPE-kit checkpoint or run directory (its task is unknown)")
-    if run_dir is not None:
-        load_recorded_sources(task, manifest.get("tasks") or [], str(run_dir / "run.json"))
-    load_recorded_sources(task, (state.get("stripe") or {}).get("tasks") or [], str(path))
-    check_task(state, path, task)
+    task, _, manifest, run_overrides = checkpoint_run(path, state, tasks)
     if video is not None and manifest.get("physics") == "physx":
         raise SpecError("video", str(video), "a run on Newton physics (videos draw the robot from the Newton model)")
-    run_overrides = list(manifest.get("overrides") or (state.get("stripe") or {}).get("overrides") or [])
     num_envs = num_envs or min(episodes, 16)
     seed = manifest.get("seed", 42) if seed is None else seed
     plan = _plan(task, num_envs, device, seed, run_overrides + list(overrides), manifest.get("physics"))
@@ -124,6 +113,34 @@ def _plan(task: str, num_envs: int, device: str | None, seed: int, overrides: li
     device = device or default_device()
     _, env_cfg, agent_cfg = resolve_configs(task, num_envs, device, seed, physics, overrides)
     return _PlayPlan(task, device, env_cfg, agent_cfg)
+
+
+def checkpoint_run(path: Path, state: dict, tasks: Sequence[str] = ()) -> tuple[str, Path | None, dict, list[str]]:
+    """The task, run directory, manifest and overrides of a loaded checkpoint, its task's sources loaded.
+
+    Args:
+        path: The checkpoint file.
+        state: The loaded checkpoint.
+        tasks: Modules or files of tasks to load first (``--tasks``).
+
+    Raises:
+        SpecError: If the task is unknown or is not the checkpoint's.
+    """
+    from .runner import read_manifest
+    from .tasks import load_recorded_sources, load_tasks
+
+    load_tasks(tasks)
+    run_dir = run_dir_of(path)
+    manifest = read_manifest(run_dir) if run_dir else {}
+    task = manifest.get("task") or checkpoint_task(state)
+    if task is None:
+        raise SpecError("checkpoint", str(path), "a STRIPE-kit checkpoint or run directory (its task is unknown)")
+    if run_dir is not None:
+        load_recorded_sources(task, manifest.get("tasks") or [], str(run_dir / "run.json"))
+    load_recorded_sources(task, (state.get("stripe") or {}).get("tasks") or [], str(path))
+    check_task(state, path, task)
+    overrides = list(manifest.get("overrides") or (state.get("stripe") or {}).get("overrides") or [])
+    return task, run_dir, manifest, overrides
 
 
 def make_player(plan: Any, state: dict, path: Path) -> tuple[Any, Any, Any]:
