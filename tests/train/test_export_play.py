@@ -1,15 +1,17 @@
-"""Export (ONNX, TorchScript) against rl_games' own player, play through the CLI, and the runs listing."""
+"""Export (ONNX, TorchScript) against rl_games' own player, play through the CLI, live play following a run, and the
+runs listing."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import gym
 import numpy as np
 import pytest
 import torch
-from support import run_cli
+from support import run_cli, run_python
 from train_support import TASK, TASK_OBS_DIM
 
 
@@ -98,3 +100,39 @@ def test_runs_lists_task_status_epochs_and_best_reward(capsys, resume_runs):
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[:5] == ["task", "run", "status", "epochs", "best"]
     assert any(line.split()[:4] == [TASK, "A", "finished", "4/4"] for line in out), out
+
+
+def test_live_play_following_a_run_swaps_in_each_newer_checkpoint(resume_runs, tmp_path):
+    # a copy of run A, played with follow=True; run B's policy then lands on its nn/last.pth by an atomic rename,
+    # as a live training run writes its newest checkpoint every epoch
+    run = tmp_path / "A"
+    shutil.copytree(resume_runs["a"]["run_dir"], run)
+    newer = Path(resume_runs["r"]["run_dir"]) / "nn" / "last.pth"
+    result = run_python(
+        f"""
+        import json, os, shutil, time
+        from stripe_kit.train.live_play import LivePlay
+
+        def until(done, seconds=300):
+            deadline = time.monotonic() + seconds
+            while not done() and not play.status().ended and time.monotonic() < deadline:
+                time.sleep(0.2)
+
+        play = LivePlay({str(run)!r}, follow=True, num_envs=2, device="cpu", realtime=False).start()
+        until(lambda: play.status().state == "playing" and play.status().steps > 10)
+        before = play.status()
+        shutil.copy({str(newer)!r}, {str(run / "nn" / "last.pth.tmp")!r})
+        os.replace({str(run / "nn" / "last.pth.tmp")!r}, {str(run / "nn" / "last.pth")!r})
+        until(lambda: play.status().swaps > 0)
+        swapped = play.status()
+        until(lambda: play.status().steps > swapped.steps + 10, 120)
+        after = play.status()
+        play.stop()
+        play.wait(60)
+        print("RESULT " + json.dumps({{name: [s.state, s.swaps, s.steps, s.error] for name, s in
+                                      (("before", before), ("swapped", swapped), ("after", after))}}))
+        """
+    )
+    assert result["before"][:2] == ["playing", 0], result
+    assert result["swapped"][1] == 1 and result["swapped"][3] is None, result  # the newer policy, loaded once
+    assert result["after"][0] == "playing" and result["after"][2] > result["swapped"][2], result  # and played on
