@@ -9,10 +9,10 @@ jumps when the root teleports (an env reset). The camera is kept above the groun
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch
+from scipy.spatial.transform import Rotation
 from isaaclab.utils import configclass
 
 
@@ -42,22 +42,7 @@ def look_rotation(offset: tuple[float, float, float]) -> np.ndarray:
     right /= np.linalg.norm(right)
     up = np.cross(right, forward)
     matrix = np.stack([right, up, -forward], axis=1)  # columns: camera x, y, z in world
-    trace = np.trace(matrix)
-    if trace > 0:
-        s = 2.0 * math.sqrt(trace + 1.0)
-        w, x = 0.25 * s, (matrix[2, 1] - matrix[1, 2]) / s
-        y, z = (matrix[0, 2] - matrix[2, 0]) / s, (matrix[1, 0] - matrix[0, 1]) / s
-    else:
-        i = int(np.argmax(np.diag(matrix)))
-        j, k = (i + 1) % 3, (i + 2) % 3
-        s = 2.0 * math.sqrt(1.0 + matrix[i, i] - matrix[j, j] - matrix[k, k])
-        q = np.zeros(4)
-        q[i] = 0.25 * s
-        q[j] = (matrix[j, i] + matrix[i, j]) / s
-        q[k] = (matrix[k, i] + matrix[i, k]) / s
-        q[3] = (matrix[k, j] - matrix[j, k]) / s
-        x, y, z, w = q
-    return np.array([x, y, z, w])
+    return Rotation.from_matrix(matrix).as_quat()
 
 
 class FollowCamera:

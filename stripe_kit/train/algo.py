@@ -37,6 +37,7 @@ from .checkpoint import (
 )
 from .control import TrainControl
 from .monitor import CURVE_FILE, MetricsFile, Progress, write_learning_curve
+from .runs import VIDEOS_DIR
 
 
 class NonFiniteError(RuntimeError):
@@ -50,8 +51,6 @@ class NonFiniteError(RuntimeError):
         super().__init__(f"NaN or infinite {', '.join(what)} at epoch {epoch}{kept}")
 
 
-VIDEOS_DIR = "videos"
-"""Folder of a run directory holding the videos of ``--video-every``."""
 
 
 @dataclasses.dataclass

@@ -10,6 +10,9 @@ from pathlib import Path
 
 from .monitor import METRICS_FILE, read_metrics
 
+VIDEOS_DIR = "videos"
+"""Folder of a run directory holding its videos (``epoch_<N>.mp4`` of ``--video-every``)."""
+
 
 @dataclasses.dataclass
 class RunInfo:
@@ -21,6 +24,8 @@ class RunInfo:
     max_epochs: int | None
     best_reward: float | None
     path: Path
+    history: list[dict] = dataclasses.field(default_factory=list, repr=False)
+    """The run's ``metrics.jsonl`` records, one per epoch, as read for this listing."""
 
 
 def _alive(pid: int | None) -> bool:
@@ -54,6 +59,7 @@ def list_runs(runs_dir: str | os.PathLike = "runs") -> list[RunInfo]:
             task=manifest.get("task", run_dir.parent.name), name=run_dir.name, status=status,
             epoch=max([r["epoch"] for r in history], default=int(manifest.get("epoch") or 0)),
             max_epochs=manifest.get("max_epochs"), best_reward=max(rewards) if rewards else None, path=run_dir,
+            history=history,
         ))
     runs.sort(key=lambda run: (run.path.stat().st_mtime if run.path.exists() else 0))
     return runs

@@ -168,7 +168,9 @@ class PlayPanelModel(ObservableModel):
             swaps = f", {s.swaps} newer loaded" if s.swaps else ""
             lines.append(f"checkpoint: {Path(s.checkpoint).name}{epoch}{swaps}")
         if s.mean_return is not None:
-            lines.append(f"episode return: {s.mean_return:.2f} (mean of the last {min(s.episodes, 20)}; "
+            from ..train.live_play import RECENT
+
+            lines.append(f"episode return: {s.mean_return:.2f} (mean of the last {min(s.episodes, RECENT)}; "
                          f"last {s.last_return:.2f})")
             lines.append(f"episodes: {s.episodes}, mean length {s.mean_length:.0f} steps")
         elif s.state == "playing":

@@ -39,28 +39,14 @@ def _numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Products ``a * b`` of (N, 4) quaternions in (x, y, z, w) order."""
-    ax, ay, az, aw = (a[:, i] for i in range(4))
-    bx, by, bz, bw = (b[:, i] for i in range(4))
-    return np.stack([aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw,
-                     aw * bw - ax * bx - ay * by - az * bz], axis=1)
-
-
-def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(N, 3) vectors ``v`` rotated by (N, 4) quaternions ``q`` in (x, y, z, w) order."""
-    xyz, w = q[:, :3], q[:, 3:4]
-    t = 2.0 * np.cross(xyz, v)
-    return v + w * t + np.cross(xyz, t)
-
-
 def compose(body: np.ndarray, local: np.ndarray) -> np.ndarray:
     """World transforms (N, 7: position, quaternion x y z w) of shapes at ``local`` on bodies at ``body``."""
+    from scipy.spatial.transform import Rotation
+
+    rotation = Rotation.from_quat(body[:, 3:7])  # scipy's quaternions are (x, y, z, w), as Newton's
     out = np.empty((len(body), 7), dtype=np.float32)
-    out[:, :3] = body[:, :3] + quat_rotate(body[:, 3:7], local[:, :3])
-    out[:, 3:] = quat_multiply(body[:, 3:7], local[:, 3:7])
+    out[:, :3] = body[:, :3] + rotation.apply(local[:, :3])
+    out[:, 3:] = (rotation * Rotation.from_quat(local[:, 3:7])).as_quat()
     return out
 
 
@@ -207,8 +193,8 @@ class RobotView:
                     pass
         self._viewer = None
         self._batches = []
-        self._bodies: np.ndarray | None = None
-        self._last: np.ndarray | None = None
+        self._bodies = None
+        self._last = None
 
     # -- reading ------------------------------------------------------------------------------------------------------
 

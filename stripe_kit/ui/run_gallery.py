@@ -18,11 +18,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..train.runs import VIDEOS_DIR
 from .observable import ObservableModel
 
 GALLERY = "gallery"
 """Event passed to observers: the runs, a curve, a checkpoint list or a video list changed."""
-VIDEOS_DIR = "videos"
 MAX_INLINE_VIDEO_BYTES = 32 * 1024 * 1024
 """Largest video sent inside the page (as a data URL)."""
 _EPOCH = re.compile(r"epoch_(\d+)$")
@@ -138,16 +138,12 @@ class RunGalleryModel(ObservableModel):
 
     def refresh(self) -> bool:
         """Re-read the runs; notifies ``gallery`` and returns True when anything changed."""
-        from ..train.monitor import METRICS_FILE, read_metrics
         from ..train.runs import list_runs
 
         try:
             runs = list_runs(self.runs_dir)[-self.limit:][::-1]
-            cards = []
-            for info in runs:
-                records = read_metrics(info.path / METRICS_FILE)
-                cards.append(RunCard(info, [int(r["epoch"]) for r in records], [_reward(r) for r in records],
-                                     run_videos(info.path), run_checkpoints(info.path)))
+            cards = [RunCard(info, [int(r["epoch"]) for r in info.history], [_reward(r) for r in info.history],
+                             run_videos(info.path), run_checkpoints(info.path)) for info in runs]
         except Exception as exc:  # noqa: BLE001 - a bad runs dir must not break the page
             return self._fail(exc, "runs")
         key = tuple((c.key, c.info.status, c.info.epoch, len(c.epochs), tuple(map(str, c.videos)), tuple(c.checkpoints))

@@ -9,7 +9,7 @@ import numpy as np
 
 from stripe_kit.train.live_play import newest_checkpoint
 from stripe_kit.ui.play_panel import NEWEST, PlayPanelModel
-from stripe_kit.ui.robot_view import compose, quat_multiply
+from stripe_kit.ui.robot_view import compose
 from stripe_kit.ui.run_gallery import RunGalleryModel, newest_video, run_checkpoints, run_videos, video_html
 
 
@@ -70,4 +70,5 @@ def test_compose_matches_rotation():
     local = np.array([[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]])
     world = compose(body, local)
     np.testing.assert_allclose(world[0, :3], [1.0, 3.0, 3.0], atol=1e-6)
-    np.testing.assert_allclose(quat_multiply(turn, turn)[0], [0.0, 0.0, 1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(compose(body, np.concatenate([[[0.0, 0.0, 0.0]], turn], axis=1))[0, 3:],
+                               [0.0, 0.0, 1.0, 0.0], atol=1e-6)
