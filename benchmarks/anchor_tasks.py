@@ -40,18 +40,14 @@ config (``tests/test_anchor_tasks.py``); this smoke run is the check that it tra
 
 from __future__ import annotations
 
-import copy
-import sys
 from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 import torch
 import trimesh
 import isaaclab.sim as sim_utils
 from isaaclab.assets import ArticulationCfg
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
-from isaaclab.managers import TerminationTermCfg
 from isaaclab.sensors.ray_caster.base_ray_caster import BaseRayCaster
 from isaaclab.utils import configclass, replace
 from isaaclab.utils.warp import convert_to_warp_mesh
@@ -60,7 +56,7 @@ from stripe_forest.go2_tasks import FOREST_VELOCITY_GO2
 
 from stripe_kit.errors import SpecError
 from stripe_kit.scene import IsaacLabTerrainSpec, SceneSpec
-from stripe_kit.task import REGISTERED, TrainingSpec
+from stripe_kit.task import TrainingSpec
 from stripe_kit.task.agent import default_device
 from stripe_kit.task.env import (
     SceneTerrainImporter,
@@ -69,9 +65,7 @@ from stripe_kit.task.env import (
     physics_backend,
     zero_rewards_of_diverged,
 )
-from stripe_kit.task.mdp.terminations import physics_diverged
 from stripe_kit.task.robots import GO2_OFFLINE_CFG
-from stripe_kit.task.spec import cfg_entry_point_names
 
 ANCHOR_GO2 = "Anchor-Velocity-Rough-Go2"
 """Task id of Isaac Lab's Go2 rough velocity task in our training conditions."""
@@ -188,36 +182,18 @@ class IsaacLabTaskSpec(TrainingSpec):
         # sensor periods as Isaac Lab sets them from dt and decimation
         cfg.scene.height_scanner.update_period = self.sim.decimation * self.sim.dt
         cfg.scene.contact_forces.update_period = self.sim.dt
-        cfg.terminations = self._terminations_of(cfg.terminations)
+        cfg.terminations = self._terminations(cfg.terminations)
         return cfg
 
-    def _terminations_of(self, terminations: object) -> object:
-        """Isaac Lab's terminations plus ``physics_diverged``, as every STRIPE-kit task has them."""
-        if self.sim.max_root_speed is None or hasattr(terminations, "physics_diverged"):
-            return terminations
-        terminations = copy.copy(terminations)
-        terminations.physics_diverged = TerminationTermCfg(func=physics_diverged,
-                                                           params={"max_root_speed": self.sim.max_root_speed})
-        return terminations
-
-    def register(self, task_id: str, module: str | None = None) -> None:
-        """Register the task with gymnasium on :class:`AnchorEnv`, with entry points on ``module`` (the caller's)."""
-        self.check()
+    def check(self) -> None:
+        """:meth:`TrainingSpec.check`, and that :attr:`isaaclab_cfg` builds an env config."""
+        super().check()
         if not callable(self.isaaclab_cfg):
             raise SpecError("IsaacLabTaskSpec.isaaclab_cfg", self.isaaclab_cfg, "a callable returning an env config")
-        module = module or sys._getframe(1).f_globals.get("__name__")
-        env_attr, agent_attr = cfg_entry_point_names(task_id)
-        owner = sys.modules[module]
-        setattr(owner, env_attr, self._env_entry_point(task_id))
-        setattr(owner, agent_attr, self._agent_entry_point(task_id, task_id.lower().replace("-", "_")))
-        gym.register(
-            id=task_id,
-            entry_point=f"{__name__}:AnchorEnv",
-            disable_env_checker=True,
-            kwargs={"env_cfg_entry_point": f"{module}:{env_attr}",
-                    "rl_games_cfg_entry_point": f"{module}:{agent_attr}"},
-        )
-        REGISTERED[task_id] = self
+
+    def _env_class(self) -> str:
+        """Isaac Lab's env with the STRIPE-kit physics fixes (:class:`AnchorEnv`)."""
+        return f"{__name__}:AnchorEnv"
 
 
 def _go2_anchor() -> IsaacLabTaskSpec:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from stripe_kit.files import atomic_path
 
-from . import spread
+from . import gpu_name, run_python, spread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -61,14 +61,6 @@ for _ in range(int(env.max_episode_length) + 2):
 print("RESULT " + json.dumps({{"episodes": len(episode_returns), "mean_return": sum(episode_returns) / len(episode_returns),
       "success_rate": (sum(successes) / len(successes)) if successes else None}}))
 """
-
-
-def _run_python(code: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    if proc.returncode or not lines:
-        raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-4000:])
-    return json.loads(lines[-1][7:])
 
 
 def read_curve(summaries: Path) -> dict[str, list[tuple[int, float]]]:
@@ -180,7 +172,7 @@ def main() -> None:
     if args.no_random or args.tasks:
         baseline = earlier.get("random_policy")
     else:
-        baseline = earlier.get("random_policy") or _run_python(RANDOM_POLICY.format(
+        baseline = earlier.get("random_policy") or run_python(RANDOM_POLICY.format(
             task=args.task, num_envs=args.num_envs, device=args.device, seed=args.seed, physics=args.physics))
     runs_dir = Path(args.runs_dir or tempfile.mkdtemp(prefix="stripe-learning-"))
     run_dir = runs_dir / args.task / "learning"
@@ -196,7 +188,7 @@ def main() -> None:
         "iterations": len(rewards),
         "device": args.device,
         "physics": args.physics,
-        "machine": {"host": socket.gethostname(), "cpu": platform.processor() or platform.machine(), "gpu": _gpu_name()},
+        "machine": {"host": socket.gethostname(), "cpu": platform.processor() or platform.machine(), "gpu": gpu_name()},
         "command": " ".join(sys.argv),
         "training_wall_s": earlier.get("training_wall_s", 0.0) + wall_s,
         "random_policy": baseline,
@@ -214,12 +206,6 @@ def main() -> None:
     plot(curve, baseline["mean_return"] if baseline else None,
          f"{args.task}, {args.num_envs} envs, {args.device}, {args.physics}", stem.with_suffix(".png"))
     print(json.dumps({k: v for k, v in result.items() if k != "curve"}, indent=1))
-
-
-def _gpu_name() -> str | None:
-    import torch
-
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
 
 
 if __name__ == "__main__":

@@ -21,14 +21,13 @@ import json
 import os
 import platform
 import socket
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from stripe_kit.files import atomic_path
 
-from . import spread
+from . import gpu_name, run_python, spread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -94,22 +93,6 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def _run(code: str, timeout: float) -> dict:
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-    if proc.returncode or not lines:
-        raise RuntimeError(proc.stdout[-3000:] + proc.stderr[-3000:])
-    return json.loads(lines[-1][len("RESULT "):])
-
-
-def _gpu_name(device: str) -> str | None:
-    if not device.startswith("cuda"):
-        return None
-    import torch
-
-    return torch.cuda.get_device_name(torch.device(device))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="Stripe-Forest-Walk-Ant")
@@ -126,19 +109,19 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="KEY=VALUE overrides of both training runs")
     args = parser.parse_args()
     sizes = [tuple(int(v) for v in size.split("x")) for size in args.sizes.split(",")]
-    render = _run(RENDER.format(task=args.task, device=args.device, sizes=sizes, frames=args.frames,
+    render = run_python(RENDER.format(task=args.task, device=args.device, sizes=sizes, frames=args.frames,
                                 repeats=args.repeats), timeout=3600)
     result = {
         "benchmark": "video", "task": args.task, "device": args.device, "renderer": "newton SensorTiledCamera",
         "machine": {"host": socket.gethostname(), "cpu": platform.processor() or platform.machine(),
-                    "gpu": _gpu_name(args.device)},
+                    "gpu": gpu_name(args.device)},
         "command": " ".join(sys.argv),
         "load_average_at_end": list(os.getloadavg()),
         "render": {size: {key: spread(values) for key, values in rates.items()} for size, rates in render.items()},
     }
     if args.num_envs:
         with tempfile.TemporaryDirectory() as runs:
-            train = _run(TRAIN.format(task=args.task, num_envs=args.num_envs, device=args.device,
+            train = run_python(TRAIN.format(task=args.task, num_envs=args.num_envs, device=args.device,
                                       iterations=args.iterations, runs=runs, overrides=tuple(args.overrides),
                                       every=args.video_every, length=args.video_length), timeout=36000)
         throughput = {name: run["frames_timed"] / run["time_s"] for name, run in train.items()}

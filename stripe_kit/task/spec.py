@@ -227,11 +227,12 @@ class TrainingSpec:
         )
         return cfg
 
-    def _terminations(self) -> object:
-        """The spec's terminations, plus ``physics_diverged`` unless disabled or already there."""
-        if self.sim.max_root_speed is None or hasattr(self.terminations, "physics_diverged"):
-            return self.terminations
-        terminations = copy.copy(self.terminations)
+    def _terminations(self, terminations: object | None = None) -> object:
+        """``terminations`` (the spec's when None), plus ``physics_diverged`` unless disabled or already there."""
+        terminations = self.terminations if terminations is None else terminations
+        if self.sim.max_root_speed is None or hasattr(terminations, "physics_diverged"):
+            return terminations
+        terminations = copy.copy(terminations)
         terminations.physics_diverged = TerminationTermCfg(func=physics_diverged,
                                                            params={"max_root_speed": self.sim.max_root_speed})
         return terminations
@@ -269,7 +270,7 @@ class TrainingSpec:
         setattr(owner, agent_attr, self._agent_entry_point(task_id, experiment))
         gym.register(
             id=task_id,
-            entry_point="stripe_kit.task.env:StripeEnv",
+            entry_point=self._env_class(),
             disable_env_checker=True,
             kwargs={
                 "env_cfg_entry_point": f"{module}:{env_attr}",
@@ -277,6 +278,10 @@ class TrainingSpec:
             },
         )
         REGISTERED[task_id] = self
+
+    def _env_class(self) -> str:
+        """``module:class`` of the env gymnasium builds for the task."""
+        return "stripe_kit.task.env:StripeEnv"
 
     def _env_entry_point(self, task_id: str):
         """``env_cfg_entry_point``: a function building the env config with the task's defaults."""
