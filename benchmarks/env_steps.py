@@ -54,8 +54,9 @@ def _dense_forest_scene():
     )
 
 
-def build(variant: str, num_envs: int, device: str, seed: int = 1):
-    """Build the variant's env; returns the env and its creation phases [s]."""
+def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_buckets: int | None = None):
+    """Build the variant's env (``physx_size_buckets`` for ``forest_physx``); returns the env and its creation
+    phases [s]."""
     import gymnasium as gym
     from isaaclab.utils.timer import Timer
 
@@ -74,6 +75,8 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1):
             walk = walk.replace(scene=walk.scene.replace(assets=[]))
         elif variant == "dense_forest":
             walk = walk.replace(scene=_dense_forest_scene())
+        elif variant == "forest_physx" and physx_size_buckets is not None:
+            walk = walk.replace(sim=walk.sim.replace(physx_size_buckets=physx_size_buckets))
         task = f"Bench-{variant}"
         walk.register(task)
         env_cfg = walk.env_cfg(num_envs=num_envs, device=device, physics=PHYSICS.get(variant, "newton"))
@@ -156,12 +159,14 @@ def _random_actions(env) -> torch.Tensor:
     return torch.rand((env.num_envs, width), device=env.device) * 2 - 1
 
 
-def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int) -> dict:
+def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int,
+            physx_size_buckets: int | None = None) -> dict:
     """Build the variant and time ``repeats`` windows of ``steps`` env steps each."""
     gpu = device.startswith("cuda")
     if gpu:
         memory_before = _device_memory_used(device)
-    env, phases = build(variant, num_envs, device)
+    env, phases = build(variant, num_envs, device, physx_size_buckets=physx_size_buckets)
+    phases["slots_per_env"] = sum(env.obstacles.slots.values()) if hasattr(env, "obstacles") else 0
     for _ in range(10):
         env.step(_random_actions(env))
     rates = []
@@ -194,8 +199,10 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--physx-size-buckets", type=int, default=None, help="forest_physx: size buckets per kind")
     args = parser.parse_args()
-    print("RESULT " + json.dumps(measure(args.variant, args.num_envs, args.device, args.steps, args.repeats)), flush=True)
+    result = measure(args.variant, args.num_envs, args.device, args.steps, args.repeats, args.physx_size_buckets)
+    print("RESULT " + json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,13 @@ import warp as wp
 from stripe_kit.files import atomic_path
 from stripe_kit.scene import BushSpec, LogSpec, NoiseTerrainSpec, RockSpec, SceneSpec, TreeSpec
 from stripe_kit.task.kernels import cast_scene_rays_kernel, follow_obstacles_kernel
-from stripe_kit.task.obstacles import scene_obstacle_index, slot_obstacle_arrays, slot_obstacles, slots_needed
+from stripe_kit.task.obstacles import (
+    obstacle_group_arrays,
+    scene_obstacle_index,
+    slot_groups,
+    slot_obstacle_arrays,
+    slot_obstacles,
+)
 
 from . import spread
 
@@ -72,17 +78,20 @@ def main() -> None:
     index = scene_obstacle_index(scene, ANT_REACH, device)
     wp.synchronize_device(device)
     index_s = time.perf_counter() - start
-    slots = slots_needed(scene, index, None)
+    groups = slot_groups(scene, index)
+    slots = {group.kind: group.count for group in groups}
     start = time.perf_counter()
     ring_index = scene_obstacle_index(scene, RING_RANGE, device)
     wp.synchronize_device(device)
     ring_index_s = time.perf_counter() - start
 
-    poses, sizes, kinds = slot_obstacle_arrays(scene)
+    poses, sizes = slot_obstacle_arrays(scene)
+    labels, starts = obstacle_group_arrays(scene, groups)
     obstacle_pose = wp.array(poses, dtype=wp.transformf, device=device)
     obstacle_size = wp.array(sizes, dtype=wp.vec3f, device=device)
-    obstacle_kind = wp.array(kinds, dtype=wp.int32, device=device)
-    width = slots["capsule"] + slots["sphere"]
+    obstacle_group = wp.array(labels, dtype=wp.int32, device=device)
+    group_start = wp.array(starts, dtype=wp.int32, device=device)
+    width = int(starts[-1])
     rng = np.random.default_rng(0)
     xmin, xmax, ymin, ymax = scene.terrain.extent
     roots = np.zeros((n, 7), np.float32)
@@ -105,7 +114,7 @@ def main() -> None:
     def follow():
         wp.launch(follow_obstacles_kernel, dim=n, device=device, inputs=[
             root_pose, wp.vec2f(*index.origin), index.cell, index.nx, index.ny, index.cell_start, index.cell_items,
-            obstacle_kind, obstacle_pose, obstacle_size, slots["capsule"], slots["sphere"], slot_shape, slot_geom,
+            obstacle_group, obstacle_pose, obstacle_size, group_start, slot_shape, slot_geom,
             shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions, radii, held, slot_pose])
 
     angles = np.linspace(-np.pi, np.pi, 25)[:24]

@@ -31,10 +31,13 @@ from .obstacle_index import ObstacleIndex
 from .obstacles import (
     ColliderSlotsCfg,
     ObstacleSlots,
+    SlotGroup,
+    avoid_ambiguous_body_counts,
+    in_size_buckets,
     physx_collider_slots,
     scene_obstacle_index,
     slot_bounds,
-    slots_needed,
+    slot_groups,
 )
 from .robots import check_robot_file, robot_radius
 from .scene_data import SceneTensors
@@ -291,7 +294,9 @@ class StripeEnvCfg(ManagerBasedRLEnvCfg):
     robot_top_speed: float = 5.0
     """Fastest a robot's root is expected to move [m/s], for the default reach."""
     obstacle_slots: dict[str, int] | None = None
-    """Collider slots per kind in each env; None: as many as the scene needs within the reach."""
+    """Newton: collider slots per kind in each env; None: as many as the scene needs within the reach."""
+    physx_size_buckets: int = 4
+    """PhysX: size buckets per collider kind (see :class:`~stripe_kit.task.SimSettings`)."""
 
 
 def divergence_terms(env: ManagerBasedRLEnv) -> list[str]:
@@ -329,7 +334,10 @@ class StripeEnv(ManagerBasedRLEnv):
             allow_cpu_warp_without_cuda()
         seed = cfg.seed if cfg.seed is not None else cfg.scene_spec.seed
         self.generated_scene: GeneratedScene = cfg.scene_spec.generate(seed)
-        """The scene this env runs in: terrain, instances, colliders, spawn points and any extra data."""
+        """The scene this env runs in: terrain, instances, colliders, spawn points and any extra data. On PhysX its
+        capsules and spheres have the sizes of their size buckets, as PhysX holds them."""
+        if backend == "physx":
+            self.generated_scene.colliders = in_size_buckets(self.generated_scene.colliders, cfg.physx_size_buckets)
         key = f"{cfg.scene_spec.name}-{seed}-{id(self)}"
         stage_terrain(key, self.generated_scene.terrain)
         cfg.scene.terrain.terrain_generator = SceneTerrainGeneratorCfg(
@@ -338,13 +346,16 @@ class StripeEnv(ManagerBasedRLEnv):
         self.obstacle_index: ObstacleIndex = scene_obstacle_index(self.generated_scene, self.obstacle_reach(cfg),
                                                                   cfg.sim.device)
         """Every slot obstacle of the scene by grid cell, listed within the obstacle reach of each cell."""
-        slots = slots_needed(self.generated_scene, self.obstacle_index, cfg.obstacle_slots)
         if backend == "physx":
-            cfg.scene.obstacles = physx_collider_slots(slots, **slot_bounds(self.generated_scene),
-                                                       root="{ENV_REGEX_NS}/" + OBSTACLES_PRIM)
+            groups = avoid_ambiguous_body_counts(slot_groups(self.generated_scene, self.obstacle_index, by_size=True))
+            cfg.scene.obstacles = physx_collider_slots(groups, root="{ENV_REGEX_NS}/" + OBSTACLES_PRIM)
         else:
+            groups = slot_groups(self.generated_scene, self.obstacle_index, cfg.obstacle_slots)
+            slots = {group.kind: group.count for group in groups}
             cfg.scene.obstacles.spawn = cfg.scene.obstacles.spawn.replace(slots=slots,
                                                                           **slot_bounds(self.generated_scene))
+        self.slot_groups: list[SlotGroup] = groups
+        """Obstacle slot groups of every env: one per kind on Newton, one per kind and size bucket on PhysX."""
         self.obstacles: ObstacleSlots | None = None
         """Per-environment obstacle colliders around each robot, bound once the physics model exists."""
         self.scene_data: SceneTensors | None = None
@@ -356,7 +367,8 @@ class StripeEnv(ManagerBasedRLEnv):
         if physics_backend(self.cfg.sim.physics) == "newton":
             lift_heightfields_to_their_data(self.cfg.sim.physics)
         self.scene_data = SceneTensors(self.generated_scene, self.device)
-        self.obstacles = ObstacleSlots(self, self.generated_scene, self.obstacle_index, OBSTACLES_PRIM)
+        self.obstacles = ObstacleSlots(self, self.generated_scene, self.obstacle_index, self.slot_groups,
+                                       OBSTACLES_PRIM)
         self.obstacles.follow()
         for name, sensor in self.scene.sensors.items():
             if isinstance(sensor, SceneRayCaster):

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import warp as wp
 
-KIND_CAPSULE = 0
-KIND_SPHERE = 1
-
-
 @wp.func
 def cell_of_point(x: wp.float32, y: wp.float32, origin: wp.vec2f, cell: wp.float32, nx: wp.int32, ny: wp.int32) -> wp.int32:
     """Flat index of the index cell holding a point, clamped to the grid (a non-finite point reads cell 0)."""
@@ -65,11 +61,10 @@ def follow_obstacles_kernel(
     ny: wp.int32,
     cell_start: wp.array(dtype=wp.int32),
     cell_items: wp.array(dtype=wp.int32),
-    obstacle_kind: wp.array(dtype=wp.int32),
+    obstacle_group: wp.array(dtype=wp.int32),
     obstacle_pose: wp.array(dtype=wp.transformf),
     obstacle_size: wp.array(dtype=wp.vec3f),
-    capsule_slots: wp.int32,
-    sphere_slots: wp.int32,
+    group_start: wp.array(dtype=wp.int32),
     slot_shape: wp.array2d(dtype=wp.int32),
     slot_geom: wp.array2d(dtype=wp.int32),
     shape_transform: wp.array(dtype=wp.transformf),
@@ -84,8 +79,10 @@ def follow_obstacles_kernel(
 ):
     """Put each env's slots on the obstacles listed around its robot's root; park the slots left over.
 
-    Slot columns: capsules first (``capsule_slots``), then spheres. The last row of ``obstacle_pose`` and
-    ``obstacle_size`` is the parked pose, far below the ground. Every slot's pose goes to ``slot_pose`` (what a
+    Slots come in groups, each a run of columns (``group_start[g]`` up to ``group_start[g + 1]``) that holds the
+    obstacles whose ``obstacle_group`` is ``g``: one group per collider kind on Newton (capsules, then spheres),
+    one per kind and size bucket on PhysX, whose shapes keep their spawned size. The last row of ``obstacle_pose``
+    and ``obstacle_size`` is the parked pose, far below the ground. Every slot's pose goes to ``slot_pose`` (what a
     backend without writable model arrays, PhysX, writes to its kinematic slot bodies); a slot whose
     ``slot_shape`` is -1 has no Newton shape to write, one whose ``slot_geom`` is -1 no MuJoCo-Warp geom.
     """
@@ -93,29 +90,19 @@ def follow_obstacles_kernel(
     p = wp.transform_get_translation(root_pose[e])
     c = cell_of_point(p[0], p[1], origin, cell, nx, ny)
     parked = obstacle_pose.shape[0] - 1
-    capsules = wp.int32(0)
-    spheres = wp.int32(0)
-    for k in range(cell_start[c], cell_start[c + 1]):
-        o = cell_items[k]
-        if obstacle_kind[o] == KIND_CAPSULE:
-            if capsules < capsule_slots:
-                _write_slot(e, capsules, o, parked, obstacle_pose, obstacle_size, slot_shape, slot_geom,
+    for g in range(group_start.shape[0] - 1):
+        column = wp.int32(group_start[g])
+        end = group_start[g + 1]
+        for k in range(cell_start[c], cell_start[c + 1]):
+            o = cell_items[k]
+            if obstacle_group[o] == g and column < end:
+                _write_slot(e, column, o, parked, obstacle_pose, obstacle_size, slot_shape, slot_geom,
                             shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions, radii,
                             slot_obstacle, slot_pose)
-                capsules += 1
-        else:
-            if spheres < sphere_slots:
-                _write_slot(e, capsule_slots + spheres, o, parked, obstacle_pose, obstacle_size, slot_shape,
-                            slot_geom, shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions,
-                            radii, slot_obstacle, slot_pose)
-                spheres += 1
-    for s in range(capsules, capsule_slots):
-        _write_slot(e, s, parked, parked, obstacle_pose, obstacle_size, slot_shape, slot_geom, shape_transform,
-                    shape_scale, geom_pos, geom_quat, geom_size, positions, radii, slot_obstacle, slot_pose)
-    for s in range(spheres, sphere_slots):
-        _write_slot(e, capsule_slots + s, parked, parked, obstacle_pose, obstacle_size, slot_shape, slot_geom,
-                    shape_transform, shape_scale, geom_pos, geom_quat, geom_size, positions, radii, slot_obstacle,
-                    slot_pose)
+                column += 1
+        for s in range(column, end):
+            _write_slot(e, s, parked, parked, obstacle_pose, obstacle_size, slot_shape, slot_geom, shape_transform,
+                        shape_scale, geom_pos, geom_quat, geom_size, positions, radii, slot_obstacle, slot_pose)
 
 
 @wp.func

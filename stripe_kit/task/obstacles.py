@@ -7,11 +7,16 @@ writes Newton's shape transforms and sizes and MuJoCo-Warp's per-world copy of t
 below the ground, off the map. The physics therefore sees a few dozen cheap primitives per world, whatever the
 size of the forest, instead of thousands of prims (STRIPE-kit v0.3) or obstacles folded into the height field
 (measured at 0.37x of flat on the H100), and a robot meets every obstacle wherever it goes.
+
+On PhysX the slots are kinematic bodies moved by their poses, and a PhysX shape keeps the size it was spawned
+with: each kind's obstacles are grouped into size buckets (:func:`in_size_buckets`), every obstacle takes its
+bucket's size, everywhere (physics, ray casts, distance terms), and each bucket has slots of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,7 +28,7 @@ from isaaclab.utils import configclass
 from pxr import Usd, UsdGeom, UsdPhysics
 
 from ..errors import SpecError
-from ..scene.assets import CAPSULE, SPHERE
+from ..scene.assets import CAPSULE, SPHERE, Colliders
 from .kernels import follow_obstacles_kernel
 from .obstacle_index import ObstacleIndex
 
@@ -86,6 +91,25 @@ class ColliderSlotsCfg(SpawnerCfg):
     """Largest sphere radius a slot takes [m]; set from the generated scene when the env is built."""
 
 
+@dataclasses.dataclass(frozen=True)
+class SlotGroup:
+    """Slots of one collider kind and size: a run of columns in every env's slots.
+
+    Newton rewrites a slot's size every step, so it has one group per kind, spawned at the kind's largest size.
+    A PhysX shape keeps the size it was spawned with, so there each size bucket of a kind
+    (:func:`in_size_buckets`) is a group of its own, spawned at the bucket's size.
+    """
+
+    kind: str
+    """Collider kind, one of :data:`SLOT_KINDS`."""
+    radius: float
+    """Radius the group's slots are spawned with [m]."""
+    half_height: float
+    """Half-height the group's capsule slots are spawned with [m] (0 for spheres)."""
+    count: int
+    """Slots of the group in each env."""
+
+
 def slot_bounds(scene: GeneratedScene) -> dict[str, float]:
     """The largest sizes the slots take in ``scene``, as :class:`ColliderSlotsCfg` fields."""
     colliders = scene.colliders
@@ -97,38 +121,164 @@ def slot_bounds(scene: GeneratedScene) -> dict[str, float]:
     }
 
 
-def physx_collider_slots(slots: dict[str, int], capsule_radius: float, capsule_half_height: float,
-                         sphere_radius: float, root: str):
-    """The obstacle slots of each env on PhysX: a collection of kinematic capsules and spheres under ``root``.
+def size_buckets(sizes: np.ndarray, buckets: int) -> np.ndarray:
+    """Split the (radius, half-height) ``sizes`` (n, 2) of one kind's obstacles into at most ``buckets`` groups.
 
-    A PhysX shape keeps the size it was spawned with, so every slot of a kind has that kind's largest size in the
-    scene (:func:`slot_bounds`); :class:`ObstacleSlots` moves them as Newton's shapes, by their body poses.
+    Every obstacle of a group takes the group's largest radius and half-height, so a split aims at the smallest
+    *overspill*: how far an obstacle's surface moves out (radius plus half-height grown). The group with the
+    largest overspill is split in two along its wider size range, at the cut (of 32 tried) that leaves the
+    smaller of the two halves' overspills, until ``buckets`` groups are reached or no obstacle spills over.
+
+    Returns:
+        The group (0 up to ``buckets`` - 1) of each obstacle, shape (n,).
     """
+    groups = [np.arange(len(sizes))]
+    while len(groups) < buckets:
+        spills = [_overspill(sizes[group]).max(initial=0.0) for group in groups]
+        worst = int(np.argmax(spills))
+        if spills[worst] <= 0.0:
+            break
+        members = groups[worst]
+        dim = int(np.argmax(np.ptp(sizes[members], axis=0)))
+        ordered = members[np.argsort(sizes[members, dim], kind="stable")]
+        values = sizes[ordered, dim]
+        cuts = {int(c) for c in np.searchsorted(values, np.quantile(values, np.linspace(0, 1, 34)[1:-1]), "right")}
+        cuts = [c for c in cuts if 0 < c < len(ordered) and values[c - 1] < values[c]]
+        if not cuts:
+            break
+        best = min(cuts, key=lambda c: max(_overspill(sizes[ordered[:c]]).max(), _overspill(sizes[ordered[c:]]).max()))
+        groups[worst:worst + 1] = [ordered[:best], ordered[best:]]
+    labels = np.zeros(len(sizes), dtype=np.int64)
+    for label, group in enumerate(groups):
+        labels[group] = label
+    return labels
+
+
+def _overspill(sizes: np.ndarray) -> np.ndarray:
+    """How far each obstacle's surface moves out when it takes the largest radius and half-height of ``sizes``."""
+    return (sizes.max(axis=0, initial=0.0) - sizes).sum(axis=1) if len(sizes) else np.zeros(0)
+
+
+def in_size_buckets(colliders: Colliders, buckets: int) -> Colliders:
+    """``colliders`` with each slot kind's obstacles grown to the size of their bucket (:func:`size_buckets`):
+    what PhysX holds, since its slot shapes keep the size they were spawned with."""
+    sizes = colliders.sizes.copy()
+    for kind in SLOT_KINDS:
+        members = np.flatnonzero(colliders.kind == kind)
+        labels = size_buckets(sizes[members, :2], buckets)
+        for label in np.unique(labels):
+            bucket = members[labels == label]
+            sizes[bucket, :2] = sizes[bucket, :2].max(axis=0)
+    return dataclasses.replace(colliders, sizes=sizes)
+
+
+def size_bucket_error(colliders: Colliders, bucketed: Colliders) -> dict[str, dict[str, float]]:
+    """How much :func:`in_size_buckets` grew each slot kind's obstacles [m]: the max and mean of the radius grown
+    and of the half-height grown (capsules), and the count."""
+    error = {}
+    for kind in SLOT_KINDS:
+        members = colliders.kind == kind
+        grown = bucketed.sizes[members, :2] - colliders.sizes[members, :2]
+        error[kind] = {"count": int(members.sum())}
+        for i, name in enumerate(("radius", "half_height")[: 2 if kind == CAPSULE else 1]):
+            error[kind][f"{name}_max"] = float(grown[:, i].max(initial=0.0))
+            error[kind][f"{name}_mean"] = float(grown[:, i].mean()) if len(grown) else 0.0
+    return error
+
+
+def slot_groups(scene: GeneratedScene, index: ObstacleIndex, slots: dict[str, int] | None = None,
+                by_size: bool = False) -> list[SlotGroup]:
+    """The slot groups of ``scene``: one per kind, or one per kind and distinct size when ``by_size`` (PhysX, on
+    a scene :func:`in_size_buckets`); each with the most of its obstacles that one index cell lists, or, per kind,
+    the counts ``slots`` gives when they are enough.
+
+    A kind without obstacles keeps one parked slot, so terms that reduce over the slots never meet an empty
+    dimension.
+
+    Raises:
+        SpecError: If a given slot count is smaller than the scene needs, or the scene needs more than
+            :data:`MAX_SLOTS` of a kind.
+    """
+    members = slot_obstacles(scene)
+    kinds, sizes = scene.colliders.kind[members], scene.colliders.sizes[members, :2]
+    groups = []
+    for kind in SLOT_KINDS:
+        of_kind = kinds == kind
+        if not of_kind.any():
+            count = 1 if slots is None else int(slots.get(kind, 0))
+            groups.append(SlotGroup(kind, 0.01, 0.01 if kind == CAPSULE else 0.0, count))
+            continue
+        bounds = np.unique(sizes[of_kind], axis=0) if by_size else sizes[of_kind].max(axis=0, keepdims=True)
+        kind_groups = []
+        for radius, half_height in bounds:
+            of_group = of_kind & (sizes == (radius, half_height)).all(axis=1) if by_size else of_kind
+            kind_groups.append(SlotGroup(kind, float(radius), float(half_height), index.max_count_of(of_group)))
+        needed = index.max_count_of(of_kind)
+        if sum(group.count for group in kind_groups) > MAX_SLOTS:
+            raise SpecError("sim.obstacle_reach", index.reach,
+                            f"a reach within which at most {MAX_SLOTS} {kind}s stand ({needed} do in this scene)")
+        if slots is not None:
+            if slots.get(kind, 0) < needed:
+                raise SpecError(f"sim.obstacle_slots.{kind}", slots.get(kind, 0),
+                                f"at least {needed}: up to {needed} {kind}s of this scene lie within the obstacle "
+                                f"reach ({index.reach:.2f} m) of one point (None derives the count from the scene)")
+            kind_groups = [dataclasses.replace(kind_groups[0], count=int(slots[kind]))]
+        groups += kind_groups
+    return groups
+
+
+def obstacle_group_arrays(scene: GeneratedScene, groups: Sequence[SlotGroup]) -> tuple[np.ndarray, np.ndarray]:
+    """What the follow kernel reads of the slot groups: the group of each slot obstacle, in :func:`slot_obstacles`
+    order (shape (max(M, 1),)), and each group's first column, then the column count (shape (G + 1,)).
+
+    An obstacle goes to the group of its kind and size, else to its kind's only group (Newton).
+    """
+    members = slot_obstacles(scene)
+    kinds, sizes = scene.colliders.kind[members], scene.colliders.sizes[members, :2]
+    labels = np.full(max(len(members), 1), -1, dtype=np.int32)
+    for exact in (True, False):
+        for g, group in enumerate(groups):
+            fits = (kinds == group.kind) & (labels[: len(members)] < 0)
+            if exact:
+                fits &= np.isclose(sizes, (group.radius, group.half_height)).all(axis=1)
+            labels[: len(members)][fits] = g
+    if (labels[: len(members)] < 0).any():
+        raise SpecError("scene.obstacles", "slot groups", "a slot group for every capsule and sphere of the scene")
+    starts = np.concatenate([[0], np.cumsum([group.count for group in groups])]).astype(np.int32)
+    return labels, starts
+
+
+def avoid_ambiguous_body_counts(groups: list[SlotGroup]) -> list[SlotGroup]:
+    """``groups`` with one more parked sphere slot while their total is one of
+    :data:`PHYSX_AMBIGUOUS_BODY_COUNTS`."""
+    groups = list(groups)
+    while sum(group.count for group in groups) in PHYSX_AMBIGUOUS_BODY_COUNTS:
+        last = max(i for i, group in enumerate(groups) if group.kind == SPHERE)
+        groups[last] = dataclasses.replace(groups[last], count=groups[last].count + 1)
+    return groups
+
+
+def physx_collider_slots(groups: Sequence[SlotGroup], root: str):
+    """The obstacle slots of each env on PhysX: a collection of kinematic capsules and spheres under ``root``, each
+    group's slots spawned at the group's size; :class:`ObstacleSlots` moves them by their body poses."""
     from isaaclab.assets import RigidObjectCfg, RigidObjectCollectionCfg
     from isaaclab.sim import CapsuleCfg, CollisionBaseCfg, RigidBodyBaseCfg, SphereCfg
 
     body = RigidBodyBaseCfg(kinematic_enabled=True, disable_gravity=True)
-    shapes = {
-        CAPSULE: CapsuleCfg(radius=capsule_radius, height=2 * capsule_half_height, axis="Z", rigid_props=body,
-                            collision_props=CollisionBaseCfg()),
-        SPHERE: SphereCfg(radius=sphere_radius, rigid_props=body, collision_props=CollisionBaseCfg()),
-    }
-    slots = dict(slots)
-    while sum(slots.values()) in PHYSX_AMBIGUOUS_BODY_COUNTS:
-        slots[SPHERE] = slots.get(SPHERE, 0) + 1  # one more parked sphere
     objects = {}
     for kind, prim_type in SLOT_KINDS.items():
-        for index in range(slots.get(kind, 0)):
-            objects[f"{prim_type}_{index}"] = RigidObjectCfg(
-                prim_path=f"{root}/{prim_type}_{index}", spawn=shapes[kind],
-                init_state=RigidObjectCfg.InitialStateCfg(pos=PARKED_POSITION))
+        names = (f"{prim_type}_{index}" for index in range(MAX_SLOTS + len(PHYSX_AMBIGUOUS_BODY_COUNTS)))
+        for group in (group for group in groups if group.kind == kind):
+            if kind == CAPSULE:
+                shape = CapsuleCfg(radius=group.radius, height=2 * group.half_height, axis="Z", rigid_props=body,
+                                   collision_props=CollisionBaseCfg())
+            else:
+                shape = SphereCfg(radius=group.radius, rigid_props=body, collision_props=CollisionBaseCfg())
+            for _ in range(group.count):
+                name = next(names)
+                objects[name] = RigidObjectCfg(prim_path=f"{root}/{name}", spawn=shape,
+                                               init_state=RigidObjectCfg.InitialStateCfg(pos=PARKED_POSITION))
     return RigidObjectCollectionCfg(rigid_objects=objects)
-
-
-def physx_slot_counts(collection_cfg) -> dict[str, int]:
-    """Slots per kind of a :func:`physx_collider_slots` collection."""
-    names = list(collection_cfg.rigid_objects)
-    return {kind: sum(name.startswith(f"{prim_type}_") for name in names) for kind, prim_type in SLOT_KINDS.items()}
 
 
 def slot_obstacles(scene: GeneratedScene) -> np.ndarray:
@@ -136,12 +286,12 @@ def slot_obstacles(scene: GeneratedScene) -> np.ndarray:
     return np.flatnonzero(np.isin(scene.colliders.kind, list(SLOT_KINDS)))
 
 
-def slot_obstacle_arrays(scene: GeneratedScene) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What the follow kernel reads of the slot obstacles, in :func:`slot_obstacles` order.
+def slot_obstacle_arrays(scene: GeneratedScene) -> tuple[np.ndarray, np.ndarray]:
+    """What the follow kernel and the ray casts read of the slot obstacles, in :func:`slot_obstacles` order.
 
     Returns:
         Poses (M + 1, 7) as x, y, z, qx, qy, qz, qw and sizes (M + 1, 3) as radius, half-height, 0, each with a
-        last, parked row for empty slots; kind codes (M,) in :data:`SLOT_KINDS` order (one 0 when M is 0).
+        last, parked row for empty slots.
     """
     members = slot_obstacles(scene)
     colliders = scene.colliders
@@ -152,10 +302,7 @@ def slot_obstacle_arrays(scene: GeneratedScene) -> tuple[np.ndarray, np.ndarray,
     sizes = np.zeros((len(members) + 1, 3), dtype=np.float32)
     sizes[:-1] = colliders.sizes[members]
     sizes[-1] = (0.01, 0.01, 0.0)
-    kinds = np.zeros(max(len(members), 1), dtype=np.int32)
-    for code, kind in enumerate(SLOT_KINDS):
-        kinds[: len(members)][colliders.kind[members] == kind] = code
-    return poses, sizes, kinds
+    return poses, sizes
 
 
 def scene_obstacle_index(scene: GeneratedScene, reach: float, device: str,
@@ -167,56 +314,33 @@ def scene_obstacle_index(scene: GeneratedScene, reach: float, device: str,
                          scene.terrain.extent, device, field=field)
 
 
-def slots_needed(scene: GeneratedScene, index: ObstacleIndex, slots: dict[str, int] | None) -> dict[str, int]:
-    """Slots per kind: the most obstacles of the kind one index cell lists (at least one), or ``slots`` when they
-    hold that many.
-
-    Raises:
-        SpecError: If a given slot count is smaller than the scene needs, or the scene needs more than
-            :data:`MAX_SLOTS`.
-    """
-    kinds = scene.colliders.kind[slot_obstacles(scene)]
-    needed = {kind: index.max_count_of(kinds == kind) for kind in SLOT_KINDS}
-    for kind, count in needed.items():
-        if count > MAX_SLOTS:
-            raise SpecError("sim.obstacle_reach", index.reach,
-                            f"a reach within which at most {MAX_SLOTS} {kind}s stand ({count} do in this scene)")
-        if slots is not None and slots.get(kind, 0) < count:
-            raise SpecError(f"sim.obstacle_slots.{kind}", slots.get(kind, 0),
-                            f"at least {count}: up to {count} {kind}s of this scene lie within the obstacle reach "
-                            f"({index.reach:.2f} m) of one point (None derives the count from the scene)")
-    if slots is None:
-        # at least one (parked) slot per kind, so terms that reduce over the slots never meet an empty dimension
-        return {kind: max(count, 1) for kind, count in needed.items()}
-    return {kind: int(slots.get(kind, 0)) for kind in SLOT_KINDS}
-
-
 class ObstacleSlots:
     """Keeps every scene obstacle within reach of each robot in that robot's world, as the robot moves.
 
     Each env owns a fixed number of static capsules and spheres (the slots). :meth:`follow` looks up the index
     cell under each robot's root and writes the obstacles it lists into the env's slots, into Newton's model
-    (shape transforms and sizes) and into MuJoCo-Warp's per-world copy of it, in one kernel launch; leftover
-    slots are parked. :attr:`positions`, :attr:`radii` and :attr:`obstacle_ids` are the public, always-current
+    (shape transforms and sizes) and into MuJoCo-Warp's per-world copy of it, or into the poses of PhysX's
+    kinematic slot bodies, in one kernel launch; leftover slots are parked. :attr:`positions`, :attr:`radii` and :attr:`obstacle_ids` are the public, always-current
     view of what is in physics.
     """
 
-    def __init__(self, env: StripeEnv, scene: GeneratedScene, index: ObstacleIndex, slots_root: str):
+    def __init__(self, env: StripeEnv, scene: GeneratedScene, index: ObstacleIndex, groups: Sequence[SlotGroup],
+                 slots_root: str):
         self._env = env
         self.index = index
         self.device = env.device
         self.reach = index.reach
         """Distance from a robot's root within which every obstacle is in its world [m]."""
+        self.groups = list(groups)
+        """Slot groups (kind, spawned size, slots per env), in column order."""
+        self.slots = {kind: sum(group.count for group in groups if group.kind == kind) for kind in SLOT_KINDS}
+        """Slots per kind in each env."""
         self._collection = env.scene.rigid_object_collections.get("obstacles")
-        if self._collection is not None:  # PhysX: kinematic slot bodies
-            self.slots = physx_slot_counts(env.cfg.scene.obstacles)
-        else:
-            self.slots = {kind: int(env.cfg.scene.obstacles.spawn.slots.get(kind, 0)) for kind in SLOT_KINDS}
         num_envs = env.num_envs
         columns = [(kind, slot) for kind in SLOT_KINDS for slot in range(self.slots[kind])]
         width = max(len(columns), 1)
         shape_ids = np.full((num_envs, width), -1, dtype=np.int32)
-        if self._collection is None:
+        if self._collection is None:  # Newton: the slots are shapes of its model
             from isaaclab_newton.physics import NewtonManager
 
             model = NewtonManager.get_model()
@@ -229,7 +353,7 @@ class ObstacleSlots:
                 raise SpecError("scene.obstacles", slots_root, "slot colliders in every environment of the physics model")
             self._slot_geom, self._geoms = _mujoco_geoms(NewtonManager, shape_ids, self.device) if columns else (None, [])
             self._shape_arrays = [model.shape_transform, model.shape_scale]
-        else:
+        else:  # PhysX: kinematic slot bodies
             names = [f"{SLOT_KINDS[kind]}_{slot}" for kind, slot in columns]
             missing = [name for name in names if name not in self._collection.body_names]
             if missing:
@@ -241,14 +365,16 @@ class ObstacleSlots:
                                   wp.zeros(1, dtype=wp.vec3f, device=self.device)]
         self._slot_pose = wp.zeros((num_envs, width), dtype=wp.transformf, device=self.device)
         members = slot_obstacles(scene)
-        poses, sizes, kinds = slot_obstacle_arrays(scene)
+        poses, sizes = slot_obstacle_arrays(scene)
+        labels, starts = obstacle_group_arrays(scene, self.groups)
         self.collider_ids = members
         """Index into ``scene.colliders`` of each obstacle id in :attr:`obstacle_ids`."""
         self.obstacle_pose = wp.array(poses, dtype=wp.transformf, device=self.device)
         """Pose of every slot obstacle (a capsule's axis is its local z), then the parked pose (Warp)."""
         self.obstacle_size = wp.array(sizes, dtype=wp.vec3f, device=self.device)
         """Radius and half-height (0 for a sphere) of every slot obstacle, then the parked size (Warp)."""
-        self._obstacle_kind = wp.array(kinds, dtype=wp.int32, device=self.device)
+        self._obstacle_group = wp.array(labels, dtype=wp.int32, device=self.device)
+        self._group_start = wp.array(starts, dtype=wp.int32, device=self.device)
         self._slot_shape = wp.array(shape_ids, dtype=wp.int32, device=self.device)
         self._positions = wp.zeros((num_envs, width), dtype=wp.vec3f, device=self.device)
         self._radii = wp.zeros((num_envs, width), dtype=wp.float32, device=self.device)
@@ -285,8 +411,8 @@ class ObstacleSlots:
             dim=self._env.num_envs,
             inputs=[
                 self._robot.data.root_link_pose_w.warp, wp.vec2f(*index.origin), index.cell, index.nx, index.ny,
-                index.cell_start, index.cell_items, self._obstacle_kind, self.obstacle_pose, self.obstacle_size,
-                self.slots[CAPSULE], self.slots[SPHERE], self._slot_shape, self._slot_geom, *self._shape_arrays,
+                index.cell_start, index.cell_items, self._obstacle_group, self.obstacle_pose, self.obstacle_size,
+                self._group_start, self._slot_shape, self._slot_geom, *self._shape_arrays,
                 *self._geoms, self._positions, self._radii, self._obstacle_ids, self._slot_pose,
             ],
             device=self.device,

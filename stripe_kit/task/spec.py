@@ -33,9 +33,13 @@ PHYSICS_BACKENDS = ("newton", "physx")
 """``newton``: Newton with MuJoCo-Warp, kitless (default). ``physx``: PhysX through Isaac Lab's ``PhysxAutoCfg``:
 Isaac Sim's PhysX inside Isaac Sim, the ``ovphysx`` wheel kitless."""
 
-BACKEND_SETTINGS = {"njmax": "newton", "nconmax": "newton", "physx_bounce_threshold": "physx",
-                    "physx_enhanced_determinism": "physx"}
+BACKEND_SETTINGS = {"njmax": "newton", "nconmax": "newton", "obstacle_slots": "newton",
+                    "physx_bounce_threshold": "physx", "physx_enhanced_determinism": "physx",
+                    "physx_size_buckets": "physx"}
 """Settings of :class:`SimSettings` that only one backend reads, and that backend."""
+
+PHYSX_SIZE_BUCKETS = 4
+"""Default size buckets per obstacle kind on PhysX (:attr:`SimSettings.physx_size_buckets`)."""
 
 REGISTERED: dict[str, TrainingSpec] = {}
 """Training specs registered in this process, by task id."""
@@ -84,9 +88,10 @@ class SimSettings:
     robot_top_speed: float = 5.0
     """Fastest a robot's root is expected to move [m/s]; sets the default obstacle reach."""
     obstacle_slots: dict[str, int] | None = None
-    """Collider slots per kind ('capsule', 'sphere') in each environment. None: the most obstacles of the kind
-    within the reach of any point of the generated scene; a smaller count is refused when the env is built. Each
-    slot is one more primitive per world for the broadphase."""
+    """Newton only: collider slots per kind ('capsule', 'sphere') in each environment. None: the most obstacles of
+    the kind within the reach of any point of the generated scene; a smaller count is refused when the env is
+    built. Each slot is one more primitive per world for the broadphase. (PhysX derives each size bucket's slots
+    from the scene.)"""
     njmax: int | None = None
     """Newton only: MuJoCo-Warp constraint rows per world. None: 120."""
     nconmax: int | None = None
@@ -95,6 +100,11 @@ class SimSettings:
     """PhysX only: relative speed below which contacts do not bounce [m/s]. None: 0.2."""
     physx_enhanced_determinism: bool | None = None
     """PhysX only: PhysX's enhanced determinism (same results whatever the order of additions; slower). None: off."""
+    physx_size_buckets: int | None = None
+    """PhysX only: size buckets per obstacle kind, 1 to 16. A PhysX shape keeps the size it was spawned with, so
+    every capsule and sphere takes the largest size of its bucket (in physics, ray casts and terms alike) and each
+    bucket has slots of its own: more buckets, truer sizes and more slots per env. None: 4 (the forest's trees
+    grow by at most 2 cm; ``benchmarks.physx_size_buckets`` measures both)."""
     max_root_speed: float | None = 50.0
     """Root speed [m/s] above which a robot's simulation counts as diverged (non-finite state always does): the
     task gets a ``physics_diverged`` termination and that step's reward counts zero, so a rare blow-up costs one
@@ -120,6 +130,8 @@ class SimSettings:
             check_number("sim.njmax", self.njmax, 1, 100000, integer=True)
         if self.nconmax is not None:
             check_number("sim.nconmax", self.nconmax, 1, 100000, integer=True)
+        if self.physx_size_buckets is not None:
+            check_number("sim.physx_size_buckets", self.physx_size_buckets, 1, 16, integer=True)
         if self.physx_bounce_threshold is not None:
             check_number("sim.physx_bounce_threshold", self.physx_bounce_threshold, 0.0, 100.0)
         self.check_backend(self.physics)
@@ -218,6 +230,7 @@ class TrainingSpec:
             obstacle_reach=self.sim.obstacle_reach,
             robot_top_speed=self.sim.robot_top_speed,
             obstacle_slots=None if self.sim.obstacle_slots is None else dict(self.sim.obstacle_slots),
+            physx_size_buckets=self.sim.physx_size_buckets or PHYSX_SIZE_BUCKETS,
             sim=SimulationCfg(
                 dt=self.sim.dt,
                 render_interval=self.sim.decimation,

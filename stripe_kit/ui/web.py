@@ -520,10 +520,16 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, runs_dir: str =
     play.refresh_runs()
     print(f"stripe-kit gui: serving on http://{host}:{server.get_port()}", flush=True)  # viser moves on if taken
     stop = stop or threading.Event()
+    failed = ""
     try:
         while not stop.is_set():
             began = time.monotonic()
-            page.update()
+            try:
+                page.update()
+            except Exception as exc:  # noqa: BLE001 - one failed redraw must not end the page: report it, go on
+                if repr(exc) != failed:  # each new error once, not 20 times a second
+                    failed = repr(exc)
+                    logger.exception("stripe-kit gui: updating the page failed; serving on")
             time.sleep(max(0.0, 1.0 / ROBOT_RATE_HZ - (time.monotonic() - began)))
     except KeyboardInterrupt:
         pass

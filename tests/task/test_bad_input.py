@@ -110,10 +110,14 @@ def test_bad_terms_fail_at_env_build_naming_the_term(term, expected):
     [
         (lambda: SimSettings(physics="physx", njmax=100),
          "sim.njmax: got 100; expected None with physics='physx' (a newton-only setting; physx settings: "
-         "physx_bounce_threshold, physx_enhanced_determinism)"),
+         "physx_bounce_threshold, physx_enhanced_determinism, physx_size_buckets)"),
         (lambda: SimSettings(physx_bounce_threshold=0.1),
          "sim.physx_bounce_threshold: got 0.1; expected None with physics='newton' (a physx-only setting; newton "
-         "settings: njmax, nconmax)"),
+         "settings: njmax, nconmax, obstacle_slots)"),
+        (lambda: SimSettings(physics="physx", obstacle_slots={"capsule": 4, "sphere": 2}),
+         "sim.obstacle_slots: got {'capsule': 4, 'sphere': 2}; expected None with physics='physx' (a newton-only"),
+        (lambda: SimSettings(physics="physx", physx_size_buckets=0),
+         "sim.physx_size_buckets: got 0; expected"),
         (lambda: _forest_walk().replace(sim=SimSettings(nconmax=80)).env_cfg(num_envs=2, device="cpu", physics="physx"),
          "sim.nconmax: got 80; expected None with physics='physx'"),
         (lambda: _forest_walk().env_cfg(num_envs=2, device="cpu", physics="bullet"),

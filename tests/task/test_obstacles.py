@@ -79,9 +79,12 @@ print("RESULT " + json.dumps({
     assert min(result["away"]) > 3 * max(result["open"]), result
 
 
-def test_sweep_across_the_map_never_misses_an_obstacle_within_reach():
+@pytest.mark.parametrize("physics", ["newton", "physx"])
+def test_sweep_across_the_map_never_misses_an_obstacle_within_reach(physics):
+    """Every obstacle within reach of a robot put anywhere is in one of its slots; on PhysX in a slot spawned at the
+    obstacle's (bucketed) size."""
     result = run_python(
-        "PHYSICS = 'newton'\n" + SETUP
+        f"PHYSICS = {physics!r}\n" + SETUP
         + """
 xmin, xmax, ymin, ymax = scene.terrain.extent
 rng = np.random.default_rng(1)
@@ -104,13 +107,23 @@ for row in np.arange(xmin - 2.0, xmax + 2.0, 0.7):
 # positions and radii are the public view of the same slots
 ok = held >= 0
 view = np.allclose(slots.positions.numpy()[ok][:, :2], xy[held[ok]], atol=1e-5)
+# the size each slot was spawned with (PhysX keeps it) against the size of the obstacle it holds
+spawned = np.array([(g.radius, g.half_height) for g in slots.groups for _ in range(g.count)])
+columns = np.broadcast_to(np.arange(held.shape[1]), held.shape)[ok]
+sizes = colliders.sizes[members][held[ok], :2]
+sized = bool(np.allclose(spawned[columns], sizes, atol=1e-6))
 print("RESULT " + json.dumps({"missing": missing, "checked": checked, "listed": listed, "view": view,
-                              "reach": slots.reach, "slots": slots.slots}))
+                              "reach": slots.reach, "slots": slots.slots, "groups": len(slots.groups),
+                              "sized": sized}))
 """
     )
     assert result["checked"] > 4000 and result["listed"] > 1000, result
     assert result["missing"] == 0, result
     assert result["view"]
+    if physics == "physx":  # one group per kind and size bucket, each obstacle in a slot of its size
+        assert result["groups"] > 2 and result["sized"], result
+    else:  # one group per kind, resized every step
+        assert result["groups"] == 2 and not result["sized"], result
     assert 1.2 < result["reach"] < 2.0  # the Ant's radius (1.29 m) plus 5 m/s over one policy step
 
 
@@ -152,3 +165,33 @@ def test_robot_walking_toward_the_edge_is_ended_before_it_leaves_and_its_walk_tu
     assert result["truncated"]  # leaving the map is a time-out, not a failure
     assert result["off_map"] > 0
     assert result["edge"] - 1.5 < result["last_x"] < result["edge"], result
+
+
+@pytest.mark.parametrize("buckets", [1, 2, 4, 8])
+def test_size_buckets_only_grow_obstacles_to_their_bucket_and_more_buckets_grow_them_less(buckets):
+    """:func:`in_size_buckets` on the forest: each kind splits into at most ``buckets`` sizes, every obstacle
+    grows (never shrinks) to the largest size of its bucket, and the growth falls as buckets are added."""
+    import numpy as np
+
+    from stripe_kit.scene.assets import CAPSULE, SPHERE
+    from stripe_kit.task import REGISTERED
+    from stripe_kit.task.obstacles import in_size_buckets, size_bucket_error
+    from stripe_kit.train.tasks import load_tasks
+
+    load_tasks()
+    colliders = REGISTERED["Stripe-Forest-Walk-Ant"].scene.generate(2).colliders
+    bucketed = in_size_buckets(colliders, buckets)
+    for kind in (CAPSULE, SPHERE):
+        of_kind = colliders.kind == kind
+        before, after = colliders.sizes[of_kind, :2], bucketed.sizes[of_kind, :2]
+        assert (after >= before).all()
+        assert len(np.unique(after, axis=0)) <= buckets
+        for size in np.unique(after, axis=0):  # a bucket's size is the largest of its members
+            assert np.allclose(before[(after == size).all(axis=1)].max(axis=0), size)
+    assert (bucketed.sizes[:, 2] == colliders.sizes[:, 2]).all()
+    error, finer = size_bucket_error(colliders, bucketed), size_bucket_error(colliders, in_size_buckets(colliders, 2 * buckets))
+    for kind in (CAPSULE, SPHERE):
+        assert finer[kind]["radius_max"] + finer[kind].get("half_height_max", 0.0) <= \
+            error[kind]["radius_max"] + error[kind].get("half_height_max", 0.0) + 1e-9
+    if buckets == 1:  # one size per kind: the kind's largest
+        assert error[SPHERE]["radius_max"] == pytest.approx(np.ptp(colliders.sizes[colliders.kind == SPHERE, 0]))
