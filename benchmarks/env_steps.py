@@ -76,7 +76,7 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_bu
         elif variant == "dense_forest":
             walk = walk.replace(scene=_dense_forest_scene())
         elif variant == "forest_physx" and physx_size_buckets is not None:
-            walk = walk.replace(sim=walk.sim.replace(physx_size_buckets=physx_size_buckets))
+            walk = walk.replace(sim=walk.sim.replace(physics="physx", physx_size_buckets=physx_size_buckets))
         task = f"Bench-{variant}"
         walk.register(task)
         env_cfg = walk.env_cfg(num_envs=num_envs, device=device, physics=PHYSICS.get(variant, "newton"))
