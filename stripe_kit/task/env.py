@@ -29,6 +29,7 @@ from ..scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
 from .mdp.terminations import physics_diverged
 from .obstacle_index import ObstacleIndex
 from .obstacles import (
+    PHYSX_SIZE_BUCKETS,
     ColliderSlotsCfg,
     ObstacleSlots,
     SlotGroup,
@@ -295,7 +296,7 @@ class StripeEnvCfg(ManagerBasedRLEnvCfg):
     """Fastest a robot's root is expected to move [m/s], for the default reach."""
     obstacle_slots: dict[str, int] | None = None
     """Newton: collider slots per kind in each env; None: as many as the scene needs within the reach."""
-    physx_size_buckets: int = 4
+    physx_size_buckets: int = PHYSX_SIZE_BUCKETS
     """PhysX: size buckets per collider kind (see :class:`~stripe_kit.task.SimSettings`)."""
 
 

@@ -49,6 +49,9 @@ binding by ``binding.shape[1] == num_bodies``, so a collection of 7 bodies has i
 the mock's (N, 7) layout and fails (6: velocities, 9: wrenches, 13: states). A spare parked sphere avoids it."""
 MAX_SLOTS = 256
 """Most slots of one kind an environment may have."""
+PHYSX_SIZE_BUCKETS = 4
+"""Default size buckets per obstacle kind on PhysX (:func:`in_size_buckets`; chosen by
+``benchmarks.physx_size_buckets``)."""
 
 
 @clone

@@ -26,7 +26,7 @@ from ..scene.spec import SceneSpec
 from .agent import AgentSettings, default_device, rl_games_config
 from .env import StripeEnvCfg, StripeSceneCfg, check_command_ranges
 from .mdp.terminations import physics_diverged
-from .obstacles import MAX_SLOTS, ColliderSlotsCfg
+from .obstacles import MAX_SLOTS, PHYSX_SIZE_BUCKETS, ColliderSlotsCfg
 from .robots import check_robot_file
 
 PHYSICS_BACKENDS = ("newton", "physx")
@@ -37,9 +37,6 @@ BACKEND_SETTINGS = {"njmax": "newton", "nconmax": "newton", "obstacle_slots": "n
                     "physx_bounce_threshold": "physx", "physx_enhanced_determinism": "physx",
                     "physx_size_buckets": "physx"}
 """Settings of :class:`SimSettings` that only one backend reads, and that backend."""
-
-PHYSX_SIZE_BUCKETS = 4
-"""Default size buckets per obstacle kind on PhysX (:attr:`SimSettings.physx_size_buckets`)."""
 
 REGISTERED: dict[str, TrainingSpec] = {}
 """Training specs registered in this process, by task id."""
