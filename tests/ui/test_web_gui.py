@@ -152,7 +152,7 @@ def test_scene_and_training_in_the_browser(gui, chromium, tmp_path):
         except Exception:  # noqa: BLE001 - a busy page: the text below says enough
             pass
         text = body(page)
-        states = " | ".join(re.findall(r"(?:state|Epoch): [^\n]*", text)) or "no state line"
+        states = " | ".join(re.findall(r"(?:state: |Epoch )[^\n]*", text)) or "no state line"
         raise AssertionError(f"{what}: /{pattern}/ not on the page after {timeout} s ({states}; gui rc "
                              f"{proc.poll()}):\n{text[-1200:]}\n--- gui.log ---\n{log.read_text()[-2500:]}")
 
