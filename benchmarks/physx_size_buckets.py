@@ -22,7 +22,7 @@ from pathlib import Path
 from stripe_kit.files import atomic_path
 
 from . import spread
-from .run import RESULTS, _child
+from .run import RESULTS, run_child
 
 BUCKETS = (1, 2, 4, 8)
 
@@ -58,7 +58,7 @@ def main() -> None:
             print(f"round {round_ + 1}/{args.rounds}: {name}", flush=True)
             child = ["benchmarks.env_steps", "--variant", variant, "--num-envs", str(args.num_envs), "--device",
                      args.device, "--steps", str(args.steps), "--repeats", "3"]
-            result = _child(child + (["--physx-size-buckets", str(count)] if count else []), timeout=1800)
+            result = run_child(child + (["--physx-size-buckets", str(count)] if count else []), timeout=1800)
             if "error" in result:
                 errors.append(result)
                 continue

@@ -52,7 +52,7 @@ def machine() -> dict:
     return info
 
 
-def _child(args: list[str], timeout: float) -> dict | None:
+def run_child(args: list[str], timeout: float) -> dict | None:
     """Run a benchmark module in its own process; its last ``RESULT`` line, or None with the error recorded."""
     proc = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=timeout)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
@@ -67,7 +67,7 @@ def warp_compile(device: str) -> dict:
     args = ["benchmarks.env_steps", "--variant", "forest", "--num-envs", "16", "--device", device, "--steps", "1",
             "--repeats", "1"]
     print("warp compile: forest at 16 envs, cold and warm kernel cache", flush=True)
-    cold, warm = _child(args, timeout=900), _child(args, timeout=900)
+    cold, warm = run_child(args, timeout=900), run_child(args, timeout=900)
     if "creation_s" not in cold or "creation_s" not in warm:
         return {"error": [cold, warm]}
     cold_s, warm_s = cold["creation_s"]["total_creation"], warm["creation_s"]["total_creation"]
@@ -88,7 +88,7 @@ def env_steps(device: str, sizes: list[int], steps: int, rounds: int = 1,
         for num_envs in sizes:
             for variant in VARIANTS:
                 print(f"env steps: {variant} at {num_envs} envs (round {round_ + 1} of {rounds})", flush=True)
-                result = _child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
+                result = run_child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
                                  "--device", device, "--steps", str(steps), "--repeats", "5"], timeout=900)
                 first = pooled.setdefault((num_envs, variant), result)
                 if "rates" in result and "rates" in first and result is not first:
@@ -104,7 +104,7 @@ def profiles(device: str, num_envs: int) -> list[dict]:
     results = []
     for variant in ("forest", "no_obstacles", "ant_manager", "ant_direct"):
         print(f"profile: {variant} at {num_envs} envs", flush=True)
-        results.append(_child(["benchmarks.profile_step", "--variant", variant, "--num-envs", str(num_envs),
+        results.append(run_child(["benchmarks.profile_step", "--variant", variant, "--num-envs", str(num_envs),
                                "--device", device], timeout=900))
     return results
 
@@ -276,7 +276,7 @@ def main() -> None:
     if "dense" not in args.skip:
         dense_envs = 4096 if gpu else 64
         print(f"env creation: dense forest at {dense_envs} envs", flush=True)
-        report["dense_forest_creation"] = _child(["benchmarks.env_steps", "--variant", "dense_forest", "--num-envs",
+        report["dense_forest_creation"] = run_child(["benchmarks.env_steps", "--variant", "dense_forest", "--num-envs",
                                                   str(dense_envs), "--device", args.device, "--steps", "20", "--repeats", "1"],
                                                  timeout=900)
     if "scene" not in args.skip and not gpu:
