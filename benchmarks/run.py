@@ -24,7 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -75,7 +75,8 @@ def warp_compile(device: str) -> dict:
 
 
 def env_steps(device: str, sizes: list[int], steps: int, rounds: int = 1,
-              after_round: Callable[[list[dict]], None] | None = None) -> list[dict]:
+              after_round: Callable[[list[dict]], None] | None = None,
+              variants: Sequence[str] = VARIANTS) -> list[dict]:
     """Env-steps/s of each variant at each size, the variants of one size measured back to back.
 
     With several rounds every variant is measured once per round, in turn, and its rates are pooled: on a shared
@@ -86,7 +87,7 @@ def env_steps(device: str, sizes: list[int], steps: int, rounds: int = 1,
     pooled: dict[tuple[int, str], dict] = {}
     for round_ in range(rounds):
         for num_envs in sizes:
-            for variant in VARIANTS:
+            for variant in variants:
                 print(f"env steps: {variant} at {num_envs} envs (round {round_ + 1} of {rounds})", flush=True)
                 result = run_child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
                                  "--device", device, "--steps", str(steps), "--repeats", "5"], timeout=900)
@@ -226,6 +227,8 @@ def main() -> None:
                         choices=["compile", "steps", "profile", "dense", "training", "scene"])
     parser.add_argument("--append", action="store_true", help="add to today's results file instead of replacing it")
     parser.add_argument("--before", type=Path, help="an earlier results JSON, shown in brackets beside this run")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS,
+                        help="env-steps variants to measure (default: all)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure every variant this many times, in turn, and pool the rates (noisy machines)")
     args = parser.parse_args()
@@ -268,7 +271,8 @@ def main() -> None:
         report["saved"] = saved
 
     if "steps" not in args.skip:
-        env_steps(args.device, sizes, 200 if gpu else 50, args.rounds, after_round=lambda done: save(env_steps=done))
+        env_steps(args.device, sizes, 200 if gpu else 50, args.rounds, after_round=lambda done: save(env_steps=done),
+                  variants=args.variants)
     if "profile" not in args.skip:
         save(profiles=profiles(args.device, 4096 if gpu else 64))
     if "training" not in args.skip:

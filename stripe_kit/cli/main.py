@@ -273,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--video-every", type=_positive_int, default=None, metavar="N",
                              help="every N epochs, record env 0 to RUN_DIR/videos/epoch_<N>.mp4 (default: no videos)")
             sub.add_argument("--video-length", type=_positive_int, default=None, metavar="STEPS",
-                             help="frames of each video, one per policy step (default: one episode)")
+                             help="frames of each video, one per policy step (default: 200, at most one episode)")
         elif name == "play":
             sub.add_argument("source", metavar="RUN_DIR_OR_CHECKPOINT", help="a run directory (nn/last.pth) or a .pth")
             sub.add_argument("--episodes", type=_positive_int, default=10, help="episodes to play (default 10)")

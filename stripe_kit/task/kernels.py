@@ -1,4 +1,5 @@
-"""Warp kernels of the per-step scene work: obstacle slots that follow the robots, and ray casts.
+"""Warp kernels of the per-step scene work: obstacle slots that follow the robots, ray casts, and the walk's
+direction at the map's edges.
 
 Each is one launch with fixed shapes and no host synchronisation, so a step that calls them can be captured in a
 CUDA graph. They read an :class:`~stripe_kit.task.obstacle_index.ObstacleIndex` (cells listing the obstacles
@@ -274,3 +275,36 @@ def cast_scene_rays_kernel(
             best = wp.min(best, t)
     hits_w[e, r] = start + direction * best
     distances[e, r] = best
+
+
+@wp.kernel
+def walk_direction_kernel(
+    root_pose: wp.array(dtype=wp.transformf),
+    low: wp.vec2f,
+    high: wp.vec2f,
+    turn_distance: wp.float32,
+    side_distance: wp.float32,
+    sign_x: wp.array(dtype=wp.float32),
+    turns: wp.array(dtype=wp.float32),
+    direction: wp.array(dtype=wp.vec2f),
+):
+    """One env's walk direction (:class:`~stripe_kit.task.mdp.commands.WalkDirectionCommand`): along ``sign_x``,
+    turned around within ``turn_distance`` of the edge ahead, bent 45 degrees away from a side edge within
+    ``side_distance``; counts the turns."""
+    e = wp.tid()
+    p = wp.transform_get_translation(root_pose[e])
+    sign = sign_x[e]
+    room_ahead = p[0] - low[0]
+    if sign > 0.0:
+        room_ahead = high[0] - p[0]
+    if room_ahead < turn_distance:
+        sign = -sign
+        turns[e] = turns[e] + 1.0
+    sign_x[e] = sign
+    inward = wp.float32(0.0)
+    if p[1] - low[1] < side_distance:
+        inward = inward + 1.0
+    if high[1] - p[1] < side_distance:
+        inward = inward - 1.0
+    scale = 1.0 / wp.sqrt(1.0 + inward * inward)
+    direction[e] = wp.vec2f(sign * scale, inward * scale)

@@ -39,6 +39,11 @@ from .control import TrainControl
 from .monitor import CURVE_FILE, MetricsFile, Progress, write_learning_curve
 from .runs import VIDEOS_DIR
 
+TRAINING_VIDEO_FRAMES = 200
+"""Frames of a training video unless set: Isaac Lab's ``--video_length`` default (3.3 s of the Ant's 60 Hz steps).
+Each frame costs the training loop a render: whole-episode videos (960 frames) every 50 epochs cost 15 % of
+training frames/s at 4096 envs on an H200 (``benchmarks/video.py``), 200 frames about a fifth of that."""
+
 
 class NonFiniteError(RuntimeError):
     """Observations, rewards or losses that are NaN or infinite; the message names them and the epoch."""
@@ -84,7 +89,7 @@ class RunContext:
     video_every: int | None = None
     """Epochs between videos ``videos/epoch_<N>.mp4`` of env 0 (None: no videos)."""
     video_length: int | None = None
-    """Frames of each video; one episode when None."""
+    """Frames of each video; :data:`TRAINING_VIDEO_FRAMES` (at most one episode) when None."""
     video: Any = None
     """The :class:`~stripe_kit.render.recorder.VideoRecorder` of the run, once its first video started."""
 
@@ -98,7 +103,7 @@ class RunContext:
         if self.video is None:
             self.video = VideoRecorder(self.env)
         if not self.video.recording:
-            length = self.video_length or int(self.env.max_episode_length)
+            length = self.video_length or min(TRAINING_VIDEO_FRAMES, int(self.env.max_episode_length))
             self.video.start(self.run_dir / VIDEOS_DIR / f"epoch_{epoch - 1}.mp4", length)
 
     @property

@@ -91,7 +91,7 @@ class TrainOptions:
     video_every: int | None = None
     """Epochs between videos of env 0 written to ``RUN_DIR/videos/epoch_<N>.mp4`` (None: no videos)."""
     video_length: int | None = None
-    """Frames of each video (one per policy step); one episode when None."""
+    """Frames of each video (one per policy step); 200 (Isaac Lab's default, at most one episode) when None."""
     tasks: tuple[str, ...] = ()
     """Python files or module names defining tasks, loaded besides the installed task packages and
     ``STRIPE_KIT_TASKS`` (see :mod:`stripe_kit.train.tasks`). The one that registered the trained task is recorded in

@@ -52,8 +52,7 @@ class Terminations:
 
 @configclass
 class Curriculum:
-    terrain_levels = CurrTerm(func=mdp.terrain_levels_by_tracking,
-                              params={"failure_terms": ("tripped",), "min_promote_distance": 0.4})
+    terrain_levels = CurrTerm(func=mdp.CURRICULUM_TERM, params=CURRICULUM_PARAMS)
 
 
 terrain = NoiseTerrainSpec(style="flat", num_rows=4, num_cols=2, tile_size=(8.0, 8.0))
@@ -68,6 +67,8 @@ ground = env.scene.terrain
 ground.terrain_levels[:] = 1  # every robot starts on the second row, so a demotion shows
 ground.env_origins[:] = ground.terrain_origins[ground.terrain_levels, ground.terrain_types]
 env.reset(seed=0)
+ground.terrain_levels[:] = 1  # again: the reset ran the curriculum (distance: from the old origins to the new)
+ground.env_origins[:] = ground.terrain_origins[ground.terrain_levels, ground.terrain_types]
 robot = env.scene["robot"]
 # each env's speed along x [m/s] (commanded: 1 m/s for 1 s); envs 4 and 5 walk well but trip at step 20 of 30
 speed = torch.tensor([1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.7, 0.3])
@@ -94,7 +95,7 @@ for step in range(1, 31):
             start[i] = ground.env_origins[i]
 from stripe_kit.errors import SpecError
 try:
-    mdp.terrain_levels_by_tracking(env, [0], failure_terms=("base_contact",))
+    mdp.CURRICULUM_TERM(env, [0], failure_terms=("base_contact",))
 except SpecError as error:
     unknown = str(error)
 print("RESULT " + json.dumps({"levels": levels_at_reset, "ends": ends, "unknown": unknown,
@@ -103,8 +104,14 @@ print("RESULT " + json.dumps({"levels": levels_at_reset, "ends": ends, "unknown"
 """
 
 
+def curriculum_script(term: str, params: dict) -> str:
+    """The script above with the curriculum term ``term`` of ``stripe_kit.task.mdp`` and its ``params``."""
+    return TRACKING.replace("CURRICULUM_TERM", term).replace("CURRICULUM_PARAMS", repr(params))
+
+
 def test_tracking_curriculum_promotes_trackers_and_demotes_fallers_and_laggards():
-    result = run_python(TRACKING)
+    result = run_python(curriculum_script("terrain_levels_by_tracking",
+                                          {"failure_terms": ("tripped",), "min_promote_distance": 0.4}))
     ends, levels = result["ends"], result["levels"]
     assert [end[0] for end in ends] == ["time_out"] * 4 + ["tripped"] * 2 + ["time_out"] * 2, ends
     assert [end[1] for end in ends] == [30] * 4 + [20] * 2 + [30] * 2, ends
@@ -113,4 +120,16 @@ def test_tracking_curriculum_promotes_trackers_and_demotes_fallers_and_laggards(
     for env_id, level in enumerate(levels):  # the next episode spawns at the new row's origin
         assert abs(result["origins_x"][env_id] - result["row_x"][level]) < 1e-5, result
     assert result["unknown"] == ("curriculum terrain_levels_by_tracking failure_terms: got 'base_contact'; expected "
+                                 "names of the task's termination terms (time_out, tripped, physics_diverged)")
+
+
+def test_distance_curriculum_with_failure_terms_demotes_robots_that_failed_however_far_they_went():
+    # promote past 0.8 m (0.1 of the 8 m tile), demote under 0.4 m or on a trip: the robots that walked 0.67 m
+    # and tripped go down, where distance alone would have kept them; 0.7 m without a trip stays
+    result = run_python(curriculum_script("terrain_levels_by_distance",
+                                          {"failure_terms": ("tripped",), "promote_fraction": 0.1,
+                                           "demote_fraction": 0.05}))
+    assert [end[0] for end in result["ends"]] == ["time_out"] * 4 + ["tripped"] * 2 + ["time_out"] * 2, result
+    assert result["levels"] == [2, 2, 0, 0, 0, 0, 1, 0], result
+    assert result["unknown"] == ("curriculum terrain_levels_by_distance failure_terms: got 'base_contact'; expected "
                                  "names of the task's termination terms (time_out, tripped, physics_diverged)")

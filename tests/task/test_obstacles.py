@@ -127,7 +127,7 @@ print("RESULT " + json.dumps({"missing": missing, "checked": checked, "listed": 
     assert 1.2 < result["reach"] < 2.0  # the Ant's radius (1.29 m) plus 5 m/s over one policy step
 
 
-def test_robot_walking_toward_the_edge_is_ended_before_it_leaves_and_its_walk_turns_back():
+def test_robot_walking_toward_the_edge_is_ended_before_it_leaves_and_its_walk_turns_back_and_bends_from_sides():
     result = run_python(
         """
         import json, torch, gymnasium as gym
@@ -138,12 +138,15 @@ def test_robot_walking_toward_the_edge_is_ended_before_it_leaves_and_its_walk_tu
         cfg = REGISTERED["Stripe-Forest-Walk-Ant"].env_cfg(num_envs=2, device="cpu")
         cfg.terminations.collision = cfg.rewards.collision = None
         cfg.terminations.fallen = cfg.rewards.fallen = None
+        cfg.curriculum.terrain_levels.params["failure_terms"] = ("off_map",)
         env = gym.make("Stripe-Forest-Walk-Ant", cfg=cfg).unwrapped
         env.reset(seed=0)
         robot = env.scene["robot"]
-        edge = float(env.scene_data.bounds[1][0])
+        (_, low_y), (edge, high_y) = [bound.tolist() for bound in env.scene_data.bounds]
         pose = robot.data.root_pose_w.torch.clone()
         pose[:, 0] = edge - 4.0
+        pose[0, 1] = (low_y + high_y) / 2  # env 0 mid-way between the side edges, env 1 3 m from one
+        pose[1, 1] = high_y - 3.0
         robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=torch.arange(2))
         push = torch.tensor([[3.0, 0, 0, 0, 0, 0]]).repeat(2, 1)
         last_x, ended, walk_x = None, None, []
@@ -152,15 +155,20 @@ def test_robot_walking_toward_the_edge_is_ended_before_it_leaves_and_its_walk_tu
             robot.write_root_velocity_to_sim_index(root_velocity=push, env_ids=torch.arange(2))
             _, _, term, trunc, extras = env.step(torch.zeros(2, env.action_manager.total_action_dim))
             walk_x.append(float(env.command_manager.get_command("walk")[0, 0]))
+            if step == 0:
+                side_walk = env.command_manager.get_command("walk")[1].tolist()
             if bool(trunc[0] | term[0]):
                 ended = step
                 break
         print("RESULT " + json.dumps({"edge": edge, "last_x": last_x, "ended": ended, "truncated": bool(trunc[0]),
-              "off_map": float(extras["log"]["Episode_Termination/off_map"]), "walk_x": walk_x}))
+              "off_map": float(extras["log"]["Episode_Termination/off_map"]), "walk_x": walk_x,
+              "side_walk": side_walk}))
         """
     )
     # 4 m from the +x edge, inside the 6 m turn distance: the walk points back into the map from the first step
     assert set(result["walk_x"][:-1]) == {-1.0}, result["walk_x"]
+    # 3 m from the +y edge, inside the 6 m side distance: the walk bends 45 degrees away from it
+    assert result["side_walk"] == pytest.approx([-0.5 ** 0.5, -0.5 ** 0.5]), result["side_walk"]
     assert result["ended"] is not None, result
     assert result["truncated"]  # leaving the map is a time-out, not a failure
     assert result["off_map"] > 0

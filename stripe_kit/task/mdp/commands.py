@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import torch
+import warp as wp
 from isaaclab.envs.mdp.commands import (
     UniformPose2dCommand,
     UniformPose2dCommandCfg,
@@ -16,6 +17,8 @@ from isaaclab.envs.mdp.commands import (
 )
 from isaaclab.managers import CommandTerm, CommandTermCfg
 from isaaclab.utils import configclass
+
+from ..kernels import walk_direction_kernel
 
 if TYPE_CHECKING:
     from ..env import StripeEnv
@@ -90,12 +93,17 @@ class SceneGoalCommandCfg(UniformPose2dCommandCfg):
 
 
 class WalkDirectionCommand(CommandTerm):
-    """A walk direction along x that turns back before the map's edge: robots walk the length of the forest and back.
+    """A walk direction along x that turns back before the map's edge and bends away from its sides: robots walk
+    the length of the forest and back, and stay on it.
 
     At reset the walk heads toward the side of the map with more room from the env's origin; on the step the robot
-    comes within ``turn_distance`` of the edge ahead, it turns around. A fixed direction (+x, or toward the far
+    comes within ``turn_distance`` of the edge ahead, it turns around. While the robot is within ``side_distance``
+    of a side edge (along y), the direction bends 45 degrees away from it. A fixed direction (+x, or toward the far
     side) rewarded a good walker for walking off the map: on an H200, 93 % (+x) and 30 % (far side) of the walk's
-    episodes ended off the 48 m map. The command is the unit direction in the world frame, shape (num_envs, 2).
+    episodes ended off the 48 m map. Turning at the ends only, a walk that drifted sideways (the progress reward
+    counts only the velocity along the direction) still left the map at its side: 6 % of training episodes at 600
+    epochs, and every exit of the trained policy played deterministically. The command is the unit direction in the
+    world frame, shape (num_envs, 2).
     """
 
     cfg: WalkDirectionCommandCfg
@@ -106,7 +114,12 @@ class WalkDirectionCommand(CommandTerm):
         self.robot = env.scene[cfg.asset_name]
         self.direction_w = torch.zeros(self.num_envs, 2, device=self.device)
         self.direction_w[:, 0] = 1.0
+        self.sign_x = torch.ones(self.num_envs, device=self.device)
+        """Whether each env walks toward +x (1) or -x (-1)."""
         self.metrics["turns"] = torch.zeros(self.num_envs, device=self.device)
+        self._kernel_arrays = [wp.from_torch(self.sign_x), wp.from_torch(self.metrics["turns"]),
+                               wp.from_torch(self.direction_w, dtype=wp.vec2f)]
+        self._bounds: tuple[wp.vec2f, wp.vec2f] | None = None
 
     @property
     def command(self) -> torch.Tensor:
@@ -125,17 +138,22 @@ class WalkDirectionCommand(CommandTerm):
         ids = self._env.env_id_tensor(env_ids)
         low, high = self._env.scene_data.bounds
         origin_x = self._env.scene.env_origins[ids, 0]
-        self.direction_w[ids, 0] = torch.where(origin_x * 2 < low[0] + high[0], 1.0, -1.0)
+        self.sign_x[ids] = torch.where(origin_x * 2 < low[0] + high[0], 1.0, -1.0)
+        self.direction_w[ids, 0] = self.sign_x[ids]
+        self.direction_w[ids, 1] = 0.0
         self.metrics["turns"][ids] = 0.0
 
     def _update_command(self):
-        low, high = self._env.scene_data.bounds
-        x = self.robot.data.root_pos_w.torch[:, 0]
-        heading_x = self.direction_w[:, 0]
-        room_ahead = torch.where(heading_x > 0, high[0] - x, x - low[0])
-        turn = room_ahead < self.cfg.turn_distance
-        self.direction_w[:, 0] = torch.where(turn, -heading_x, heading_x)
-        self.metrics["turns"] += turn.float()
+        """One kernel launch for every env (a dozen torch ops each step otherwise; on a GPU ops bound a step)."""
+        if self._bounds is None:  # the map's corners, read once from the device
+            self._bounds = tuple(wp.vec2f(*bound.tolist()) for bound in self._env.scene_data.bounds)
+        wp.launch(
+            walk_direction_kernel,
+            dim=self.num_envs,
+            inputs=[self.robot.data.root_link_pose_w.warp, *self._bounds, self.cfg.turn_distance,
+                    self.cfg.side_distance, *self._kernel_arrays],
+            device=self.device,
+        )
 
 
 @configclass
@@ -148,6 +166,9 @@ class WalkDirectionCommandCfg(CommandTermCfg):
     turn_distance: float = 6.0
     """Room left ahead of the robot [m] at which the walk turns around: a few seconds of walking, and more than
     the off-map termination's buffer, so a robot that turns in time never leaves the map."""
+    side_distance: float = 6.0
+    """Room to a side edge (along y) [m] within which the walk bends 45 degrees away from that edge; 0 never
+    bends."""
 
 
 class SceneVelocityCommand(UniformVelocityCommand):

@@ -15,24 +15,46 @@ if TYPE_CHECKING:
 
 
 def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_fraction: float = 0.5,
-                               demote_fraction: float = 0.15,
+                               demote_fraction: float = 0.15, failure_terms: Sequence[str] = (),
                                asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
-    """Promote envs that crossed ``promote_fraction`` of a tile, demote those that moved less than ``demote_fraction``.
+    """Promote envs that crossed ``promote_fraction`` of a tile without failing; demote those that failed or moved
+    less than ``demote_fraction`` of it.
 
-    Uses Isaac Lab's terrain importer (``update_env_origins``), so levels and origins follow its curriculum rules.
+    A failure is one of ``failure_terms`` (termination terms such as ``collision`` or ``fallen``) firing on the
+    ending step. Without failure terms, distance alone decides, as in Isaac Lab's ``terrain_levels_vel``: a robot
+    that ran half a tile and then hit a tree moves up, which pushed the forest walk's fastest Ants into the densest
+    rows, where half their episodes ended on a tree. Uses Isaac Lab's terrain importer (``update_env_origins``), so
+    levels and origins follow its curriculum rules. Runs at reset, before the termination buffers are reset.
 
     Returns:
         The mean terrain level, logged by the curriculum manager.
+
+    Raises:
+        SpecError: If a failure term is not a termination term of the task.
     """
     terrain = env.scene.terrain
     ids = env.env_id_tensor(env_ids)
+    failed = failure_mask(env, ids, failure_terms, "terrain_levels_by_distance")
     base = env.scene[asset_cfg.name].data.root_pos_w.torch[ids, :2]
     walked = (base - terrain.env_origins[ids, :2]).norm(dim=1)
     tile = min(terrain.cfg.terrain_generator.size)
-    move_up = walked > promote_fraction * tile
-    move_down = (walked < demote_fraction * tile) & ~move_up
+    move_up = (walked > promote_fraction * tile) & ~failed
+    move_down = (failed | (walked < demote_fraction * tile)) & ~move_up
     terrain.update_env_origins(ids, move_up, move_down)
     return torch.mean(terrain.terrain_levels.float())
+
+
+def failure_mask(env: StripeEnv, ids: torch.Tensor, failure_terms: Sequence[str], curriculum: str) -> torch.Tensor:
+    """Which of the envs ``ids`` ended on one of ``failure_terms``, read from the termination manager's per-term
+    dones of the ending step; a name that is not a termination term of the task is a one-line :class:`SpecError`."""
+    terminations = env.termination_manager
+    failed = torch.zeros(len(ids), dtype=torch.bool, device=env.device)
+    for name in failure_terms:
+        if name not in terminations.active_terms:
+            raise SpecError(f"curriculum {curriculum} failure_terms", name,
+                            f"names of the task's termination terms ({', '.join(terminations.active_terms)})")
+        failed |= terminations.get_term(name)[ids]
+    return failed
 
 
 def terrain_levels_by_goal(env: StripeEnv, env_ids: Sequence[int], command_name: str = "goal",
@@ -108,14 +130,8 @@ def terrain_levels_by_tracking(env: StripeEnv, env_ids: Sequence[int], command_n
     """
     terrain = env.scene.terrain
     ids = env.env_id_tensor(env_ids)
-    terminations = env.termination_manager
-    failed = torch.zeros(len(ids), dtype=torch.bool, device=env.device)
-    for name in failure_terms:
-        if name not in terminations.active_terms:
-            raise SpecError("curriculum terrain_levels_by_tracking failure_terms", name,
-                            f"names of the task's termination terms ({', '.join(terminations.active_terms)})")
-        failed |= terminations.get_term(name)[ids]
-    timed_out = terminations.time_outs[ids]
+    failed = failure_mask(env, ids, failure_terms, "terrain_levels_by_tracking")
+    timed_out = env.termination_manager.time_outs[ids]
     duration = env.episode_length_buf[ids].float() * env.step_dt
     commanded = env.command_manager.get_command(command_name)[ids, :2].norm(dim=1) * duration
     covered = (env.scene[asset_cfg.name].data.root_pos_w.torch[ids, :2] - terrain.env_origins[ids, :2]).norm(dim=1)

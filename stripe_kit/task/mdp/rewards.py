@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import torch
@@ -30,10 +31,15 @@ def progress_along(env: StripeEnv, direction: tuple[float, float] = (1.0, 0.0),
     return velocity @ device_constant((direction[0] / norm, direction[1] / norm), str(env.device))
 
 
-def progress_along_walk(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
-    """Base velocity along each env's :func:`~.observations.walk_direction` [m/s]."""
+def progress_along_walk(env: StripeEnv, max_speed: float = math.inf,
+                        asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
+    """Base velocity along each env's :func:`~.observations.walk_direction` [m/s], at most ``max_speed``.
+
+    A cap makes speed beyond it worth nothing, so that a faster gait no longer outweighs the time to steer around
+    trees.
+    """
     velocity = env.scene[asset_cfg.name].data.root_lin_vel_w.torch[:, :2]
-    return (velocity * walk_direction(env)).sum(dim=1)
+    return (velocity * walk_direction(env)).sum(dim=1).clamp(max=max_speed)
 
 
 def walk_heading_bonus(env: StripeEnv, threshold: float = 0.8,
