@@ -205,6 +205,7 @@ spec = REGISTERED["Stripe-Forest-Walk-Ant"].replace(scene=scene)
 spec.register("Test-TreeAhead")
 cfg = spec.env_cfg(num_envs=2, device="cpu", physics={physics!r})
 cfg.terminations.collision = cfg.rewards.collision = None
+cfg.curriculum.terrain_levels.params["failure_terms"] = ("fallen", "off_map")
 env = gym.make("Test-TreeAhead", cfg=cfg).unwrapped
 env.reset()
 robot = env.scene["robot"]

@@ -17,6 +17,7 @@ cfg.seed = 2
 for term in ("collision", "fallen", "off_map"):
     setattr(cfg.terminations, term, None)
     setattr(cfg.rewards, term, None)  # the penalties that read them
+cfg.curriculum.terrain_levels.params["failure_terms"] = ()  # and the curriculum
 env = gym.make("Stripe-Forest-Walk-Ant", cfg=cfg).unwrapped
 env.reset(seed=2)
 robot, scene, slots = env.scene["robot"], env.generated_scene, env.obstacles
