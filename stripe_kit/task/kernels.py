@@ -284,23 +284,23 @@ def walk_direction_kernel(
     high: wp.vec2f,
     turn_distance: wp.float32,
     side_distance: wp.float32,
-    sign_x: wp.array(dtype=wp.float32),
     turns: wp.array(dtype=wp.float32),
     direction: wp.array(dtype=wp.vec2f),
 ):
-    """One env's walk direction (:class:`~stripe_kit.task.mdp.commands.WalkDirectionCommand`): along ``sign_x``,
-    turned around within ``turn_distance`` of the edge ahead, bent 45 degrees away from a side edge within
+    """One env's walk direction (:class:`~stripe_kit.task.mdp.commands.WalkDirectionCommand`): along x the way it
+    points, turned around within ``turn_distance`` of the edge ahead, bent 45 degrees away from a side edge within
     ``side_distance``; counts the turns."""
     e = wp.tid()
     p = wp.transform_get_translation(root_pose[e])
-    sign = sign_x[e]
+    sign = wp.float32(1.0)
+    if direction[e][0] < 0.0:
+        sign = -1.0
     room_ahead = p[0] - low[0]
     if sign > 0.0:
         room_ahead = high[0] - p[0]
     if room_ahead < turn_distance:
         sign = -sign
         turns[e] = turns[e] + 1.0
-    sign_x[e] = sign
     inward = wp.float32(0.0)
     if p[1] - low[1] < side_distance:
         inward = inward + 1.0

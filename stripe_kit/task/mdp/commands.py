@@ -114,11 +114,8 @@ class WalkDirectionCommand(CommandTerm):
         self.robot = env.scene[cfg.asset_name]
         self.direction_w = torch.zeros(self.num_envs, 2, device=self.device)
         self.direction_w[:, 0] = 1.0
-        self.sign_x = torch.ones(self.num_envs, device=self.device)
-        """Whether each env walks toward +x (1) or -x (-1)."""
         self.metrics["turns"] = torch.zeros(self.num_envs, device=self.device)
-        self._kernel_arrays = [wp.from_torch(self.sign_x), wp.from_torch(self.metrics["turns"]),
-                               wp.from_torch(self.direction_w, dtype=wp.vec2f)]
+        self._kernel_arrays = [wp.from_torch(self.metrics["turns"]), wp.from_torch(self.direction_w, dtype=wp.vec2f)]
         self._bounds: tuple[wp.vec2f, wp.vec2f] | None = None
 
     @property
@@ -138,8 +135,7 @@ class WalkDirectionCommand(CommandTerm):
         ids = self._env.env_id_tensor(env_ids)
         low, high = self._env.scene_data.bounds
         origin_x = self._env.scene.env_origins[ids, 0]
-        self.sign_x[ids] = torch.where(origin_x * 2 < low[0] + high[0], 1.0, -1.0)
-        self.direction_w[ids, 0] = self.sign_x[ids]
+        self.direction_w[ids, 0] = torch.where(origin_x * 2 < low[0] + high[0], 1.0, -1.0)
         self.direction_w[ids, 1] = 0.0
         self.metrics["turns"][ids] = 0.0
 

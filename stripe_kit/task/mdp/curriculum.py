@@ -34,7 +34,7 @@ def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_f
     """
     terrain = env.scene.terrain
     ids = env.env_id_tensor(env_ids)
-    failed = failure_mask(env, ids, failure_terms, "terrain_levels_by_distance")
+    failed = _failure_mask(env, ids, failure_terms, "terrain_levels_by_distance")
     base = env.scene[asset_cfg.name].data.root_pos_w.torch[ids, :2]
     walked = (base - terrain.env_origins[ids, :2]).norm(dim=1)
     tile = min(terrain.cfg.terrain_generator.size)
@@ -44,7 +44,7 @@ def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_f
     return torch.mean(terrain.terrain_levels.float())
 
 
-def failure_mask(env: StripeEnv, ids: torch.Tensor, failure_terms: Sequence[str], curriculum: str) -> torch.Tensor:
+def _failure_mask(env: StripeEnv, ids: torch.Tensor, failure_terms: Sequence[str], curriculum: str) -> torch.Tensor:
     """Which of the envs ``ids`` ended on one of ``failure_terms``, read from the termination manager's per-term
     dones of the ending step; a name that is not a termination term of the task is a one-line :class:`SpecError`."""
     terminations = env.termination_manager
@@ -130,7 +130,7 @@ def terrain_levels_by_tracking(env: StripeEnv, env_ids: Sequence[int], command_n
     """
     terrain = env.scene.terrain
     ids = env.env_id_tensor(env_ids)
-    failed = failure_mask(env, ids, failure_terms, "terrain_levels_by_tracking")
+    failed = _failure_mask(env, ids, failure_terms, "terrain_levels_by_tracking")
     timed_out = env.termination_manager.time_outs[ids]
     duration = env.episode_length_buf[ids].float() * env.step_dt
     commanded = env.command_manager.get_command(command_name)[ids, :2].norm(dim=1) * duration
