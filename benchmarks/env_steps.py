@@ -9,6 +9,10 @@ prefixed ``RESULT``. One variant per process, because Isaac Lab allows one simul
 - ``ant_direct``: Isaac Lab's own ``Isaac-Ant-Direct`` (offline Ant) on the same generated terrain;
 - ``ant_manager``: Isaac Lab's own manager-based ``Isaac-Ant`` (offline Ant) on the same terrain: what the
   manager framework costs by itself, against which the forest's own terms are measured;
+- ``ant_direct_warp``, ``ant_manager_warp``: the same two on Isaac Lab's Warp frontend
+  (``isaaclab_experimental.envs.frontend.WarpFrontend``: Warp twins of the manager terms, the step captured in CUDA
+  graphs on a GPU), the baselines of issue #18. The manager-based one fails at its first reset on a CPU (an Isaac Lab
+  3.0 defect: ``docs/isaaclab-warp-frontend-cpu.md``);
 - ``dense_forest``: the forest task on 16 x 16 tiles of 16 m with at least 50 obstacles per tile (creation time).
 
 Env-steps/s is timed around ``env.step`` with random actions and a device synchronise, as the targets are stated.
@@ -24,7 +28,8 @@ import torch
 
 from . import spread
 
-VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager", "dense_forest")
+VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp", "ant_manager_warp",
+            "dense_forest")
 
 
 def _sync(device: str) -> None:
@@ -96,7 +101,12 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_bu
 
         type(walk.scene).generate = timed_generate
     start = time.perf_counter()
-    env = gym.make(task, cfg=env_cfg).unwrapped
+    if variant in WARP_FRONTEND:
+        from isaaclab_experimental.envs.frontend import WarpFrontend
+
+        env = WarpFrontend.build_env(env_cfg, task).unwrapped
+    else:
+        env = gym.make(task, cfg=env_cfg).unwrapped
     if variant in ISAAC_ANTS:
         lift_heightfields_to_their_data(env_cfg.sim.physics)  # the baselines stand on the forest task's ground
     phases["total_creation"] = time.perf_counter() - start
@@ -113,8 +123,11 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_bu
 PHYSICS = {"forest_physx": "physx"}
 """Variants on a backend other than Newton."""
 
-ISAAC_ANTS = {"ant_direct": "Isaac-Ant-Direct", "ant_manager": "Isaac-Ant"}
+ISAAC_ANTS = {"ant_direct": "Isaac-Ant-Direct", "ant_manager": "Isaac-Ant", "ant_direct_warp": "Isaac-Ant-Direct",
+              "ant_manager_warp": "Isaac-Ant"}
 """Baseline variants: Isaac Lab's own Ant tasks."""
+WARP_FRONTEND = ("ant_direct_warp", "ant_manager_warp")
+"""Variants built by Isaac Lab's Warp frontend instead of ``gym.make``."""
 
 
 def _isaac_ant_cfg(variant: str, walk, num_envs: int, device: str, seed: int, phases: dict):
@@ -131,7 +144,7 @@ def _isaac_ant_cfg(variant: str, walk, num_envs: int, device: str, seed: int, ph
     terrain = spec.generate(seed)
     phases["scene_generation"] = time.perf_counter() - start
     stage_terrain("isaac-ant", terrain)
-    cfg = (ant_direct_env_cfg if variant == "ant_direct" else ant_manager_env_cfg).AntEnvCfg()
+    cfg = (ant_direct_env_cfg if variant.startswith("ant_direct") else ant_manager_env_cfg).AntEnvCfg()
     cfg.seed = seed
     cfg.sim.device = device
     cfg.sim.physics = cfg.sim.physics.newton_mjwarp

@@ -51,6 +51,21 @@ def test_stripe_kit_train_writes_a_complete_run_directory(stripe_kit_bin, tmp_pa
     assert "performance/step_fps" in events.Tags()["scalars"], events.Tags()
 
 
+def test_stripe_kit_train_on_physx_checkpoints(stripe_kit_bin, tmp_path):
+    """The PhysX issue's acceptance command: kitless PhysX (ovphysx) trains the forest walk and checkpoints."""
+    proc = run_cli(
+        stripe_kit_bin, "train", "--task", "Stripe-Forest-Walk-Ant", "--physics", "physx", "--device", "cpu",
+        "--num-envs", "4", "--max-iterations", "2", "--run-name", "physx", "--runs-dir", str(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_dir = tmp_path / "Stripe-Forest-Walk-Ant" / "physx"
+    env_cfg = yaml.unsafe_load((run_dir / "params" / "env.yaml").read_text())
+    assert "ovphysx" in env_cfg["sim"]["physics"], env_cfg["sim"]["physics"]  # PhysxAutoCfg, not Newton's config
+    state = torch.load(run_dir / "nn" / "last.pth", map_location="cpu", weights_only=False)
+    assert state["epoch"] == 2 and state["frame"] == 2 * 4 * 32
+    assert all(torch.isfinite(value).all() for value in state["model"].values() if value.is_floating_point())
+
+
 def _listed_tasks(stdout: str) -> set[str]:
     """Task ids in the rows of Isaac Lab's ``list_envs`` table."""
     return {cells[2] for line in stdout.splitlines() if len(cells := [c.strip() for c in line.split("|")]) > 3

@@ -66,9 +66,8 @@ env.tripped = torch.zeros(env.num_envs, dtype=torch.bool)
 ground = env.scene.terrain
 ground.terrain_levels[:] = 1  # every robot starts on the second row, so a demotion shows
 ground.env_origins[:] = ground.terrain_origins[ground.terrain_levels, ground.terrain_types]
-env.reset(seed=0)
-ground.terrain_levels[:] = 1  # again: the reset ran the curriculum (distance: from the old origins to the new)
-ground.env_origins[:] = ground.terrain_origins[ground.terrain_levels, ground.terrain_types]
+env.reset(seed=0)  # before any step: no episode ended, so no level moves (the robots are far from the origins)
+first_reset_levels = ground.terrain_levels.tolist()
 robot = env.scene["robot"]
 # each env's speed along x [m/s] (commanded: 1 m/s for 1 s); envs 4 and 5 walk well but trip at step 20 of 30
 speed = torch.tensor([1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 0.7, 0.3])
@@ -98,7 +97,7 @@ try:
     mdp.CURRICULUM_TERM(env, [0], failure_terms=("base_contact",))
 except SpecError as error:
     unknown = str(error)
-print("RESULT " + json.dumps({"levels": levels_at_reset, "ends": ends, "unknown": unknown,
+print("RESULT " + json.dumps({"first_reset_levels": first_reset_levels, "levels": levels_at_reset, "ends": ends, "unknown": unknown,
                               "origins_x": ground.env_origins[:, 0].tolist(),
                               "row_x": ground.terrain_origins[:, 0, 0].tolist()}))
 """
@@ -113,6 +112,7 @@ def test_tracking_curriculum_promotes_trackers_and_demotes_fallers_and_laggards(
     result = run_python(curriculum_script("terrain_levels_by_tracking",
                                           {"failure_terms": ("tripped",), "min_promote_distance": 0.4}))
     ends, levels = result["ends"], result["levels"]
+    assert result["first_reset_levels"] == [1] * 8, result
     assert [end[0] for end in ends] == ["time_out"] * 4 + ["tripped"] * 2 + ["time_out"] * 2, ends
     assert [end[1] for end in ends] == [30] * 4 + [20] * 2 + [30] * 2, ends
     # walked 1 m of 1 m, and 0.7 m: up a row; stood, tripped after 0.67 m (of 0.67 m), walked 0.3 m: down a row
@@ -130,6 +130,7 @@ def test_distance_curriculum_with_failure_terms_demotes_robots_that_failed_howev
                                           {"failure_terms": ("tripped",), "promote_fraction": 0.1,
                                            "demote_fraction": 0.05}))
     assert [end[0] for end in result["ends"]] == ["time_out"] * 4 + ["tripped"] * 2 + ["time_out"] * 2, result
+    assert result["first_reset_levels"] == [1] * 8, result  # the first reset promoted every robot before the fix
     assert result["levels"] == [2, 2, 0, 0, 0, 0, 1, 0], result
     assert result["unknown"] == ("curriculum terrain_levels_by_distance failure_terms: got 'base_contact'; expected "
                                  "names of the task's termination terms (time_out, tripped, physics_diverged)")

@@ -64,7 +64,12 @@ start = robot.data.root_pos_w.torch[:, :2].clone()
 env.step(torch.zeros(env.num_envs, env.action_manager.total_action_dim))
 moved = (robot.data.root_pos_w.torch[:, :2] - start).numpy()
 in_slots = [bool(int(p) in slots.obstacle_ids[i].tolist()) for i, p in enumerate(picked)]
+overflowed = 0  # worlds whose constraint rows overflowed sim.njmax (MuJoCo-Warp's NEFC flag: contacts dropped)
+if PHYSICS == "newton":
+    from isaaclab_newton.physics.newton_manager import NewtonManager
+    overflowed = int((NewtonManager._solver.mjw_data.overflow.numpy() & 1).sum())
 print("RESULT " + json.dumps({
+    "overflowed": overflowed,
     "away": [float(moved[i] @ outward[i]) for i in range(4)],
     "open": np.linalg.norm(moved[4:], axis=1).tolist(),
     "in_slots": in_slots,
@@ -74,6 +79,7 @@ print("RESULT " + json.dumps({
     )
     assert all(d > 3.5 for d in result["spawn_distance"])
     assert all(result["in_slots"]), result
+    assert result["overflowed"] == 0, result  # the default njmax holds an Ant jammed into a trunk
     # shoved away from the trunk within one policy step (1/60 s), while Ants in the open barely move
     assert all(d > 0.01 for d in result["away"]), result
     assert all(d < 0.005 for d in result["open"]), result

@@ -24,7 +24,8 @@ def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_f
     ending step. Without failure terms, distance alone decides, as in Isaac Lab's ``terrain_levels_vel``: a robot
     that ran half a tile and then hit a tree moves up, which pushed the forest walk's fastest Ants into the densest
     rows, where half their episodes ended on a tree. Uses Isaac Lab's terrain importer (``update_env_origins``), so
-    levels and origins follow its curriculum rules. Runs at reset, before the termination buffers are reset.
+    levels and origins follow its curriculum rules. Runs at reset, before the termination buffers are reset; envs
+    that have not stepped (the env's first reset) keep their level.
 
     Returns:
         The mean terrain level, logged by the curriculum manager.
@@ -38,10 +39,18 @@ def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_f
     base = env.scene[asset_cfg.name].data.root_pos_w.torch[ids, :2]
     walked = (base - terrain.env_origins[ids, :2]).norm(dim=1)
     tile = min(terrain.cfg.terrain_generator.size)
-    move_up = (walked > promote_fraction * tile) & ~failed
-    move_down = (failed | (walked < demote_fraction * tile)) & ~move_up
+    ended = _ended_episodes(env, ids)
+    move_up = (walked > promote_fraction * tile) & ~failed & ended
+    move_down = (failed | (walked < demote_fraction * tile)) & ~move_up & ended
     terrain.update_env_origins(ids, move_up, move_down)
     return torch.mean(terrain.terrain_levels.float())
+
+
+def _ended_episodes(env: StripeEnv, ids: torch.Tensor) -> torch.Tensor:
+    """Which of the envs ``ids`` are ending an episode that stepped. The env's first reset comes before any step,
+    with each robot still where the scene was cloned, often tiles away from its spawn point: read as an episode, it
+    promoted every walking Ant one row before it had moved."""
+    return env.episode_length_buf[ids] > 0
 
 
 def _failure_mask(env: StripeEnv, ids: torch.Tensor, failure_terms: Sequence[str], curriculum: str) -> torch.Tensor:
@@ -63,7 +72,8 @@ def terrain_levels_by_goal(env: StripeEnv, env_ids: Sequence[int], command_name:
     """Promote envs that reached their goal; demote those that ended with over ``demote_fraction`` of the way left.
 
     Runs at reset, before the goal command is reset, so it reads the ending episode's goal and outcome
-    (:meth:`SceneGoalCommand.succeeded`). Uses Isaac Lab's terrain importer, like :func:`terrain_levels_by_distance`.
+    (:meth:`SceneGoalCommand.succeeded`). Uses Isaac Lab's terrain importer, like :func:`terrain_levels_by_distance`;
+    envs that have not stepped keep their level.
 
     Returns:
         The mean terrain level, logged by the curriculum manager.
@@ -75,7 +85,8 @@ def terrain_levels_by_goal(env: StripeEnv, env_ids: Sequence[int], command_name:
     goal = command.pos_command_w[ids, :2]
     left = (goal - env.scene[asset_cfg.name].data.root_pos_w.torch[ids, :2]).norm(dim=1)
     way = (goal - terrain.env_origins[ids, :2]).norm(dim=1)
-    terrain.update_env_origins(ids, reached, ~reached & (left > demote_fraction * way))
+    ended = _ended_episodes(env, ids)
+    terrain.update_env_origins(ids, reached & ended, ~reached & (left > demote_fraction * way) & ended)
     return torch.mean(terrain.terrain_levels.float())
 
 
@@ -101,7 +112,8 @@ def terrain_levels_by_tracking(env: StripeEnv, env_ids: Sequence[int], command_n
     hit a tree moves up. Levels are rows of the generated terrain, moved by Isaac Lab's terrain importer
     (``update_env_origins``: the next reset spawns at the new row's spawn point; past the last row, a random one),
     as :func:`terrain_levels_by_distance` does for the Ant's ``ForestCurriculumCfg``. Runs at reset, before the
-    command, the episode counter and the termination buffers are reset, so it reads the ending episode.
+    command, the episode counter and the termination buffers are reset, so it reads the ending episode; envs that
+    have not stepped keep their level.
 
     Example, the Go2 velocity task (``Go2TerminationsCfg`` names ``base_contact`` and ``collision``)::
 
@@ -135,7 +147,8 @@ def terrain_levels_by_tracking(env: StripeEnv, env_ids: Sequence[int], command_n
     duration = env.episode_length_buf[ids].float() * env.step_dt
     commanded = env.command_manager.get_command(command_name)[ids, :2].norm(dim=1) * duration
     covered = (env.scene[asset_cfg.name].data.root_pos_w.torch[ids, :2] - terrain.env_origins[ids, :2]).norm(dim=1)
-    move_up = timed_out & ~failed & (covered > promote_fraction * commanded) & (covered >= min_promote_distance)
-    move_down = (failed | (covered < demote_fraction * commanded)) & ~move_up
+    ended = _ended_episodes(env, ids)
+    move_up = timed_out & ~failed & (covered > promote_fraction * commanded) & (covered >= min_promote_distance) & ended
+    move_down = (failed | (covered < demote_fraction * commanded)) & ~move_up & ended
     terrain.update_env_origins(ids, move_up, move_down)
     return torch.mean(terrain.terrain_levels.float())
