@@ -134,6 +134,48 @@ print("RESULT " + json.dumps({"missing": missing, "checked": checked, "listed": 
     assert 1.2 < result["reach"] < 2.0  # the Ant's radius (1.29 m) plus 5 m/s over one policy step
 
 
+def test_obstacle_refresh_and_ray_ring_replay_from_a_captured_graph():
+    """The per-step obstacle work is capturable: recorded once with Warp's capture (on a CPU: Warp's CPU graphs), the
+    slot refresh and the ray ring replayed for robots put elsewhere give what an eager call gives there (no host
+    synchronisation, fixed shapes). The rays start from Isaac Lab's body poses, a buffer Isaac Lab refreshes lazily on
+    access after a write, so the test refreshes it before each replay, as the physics step does."""
+    result = run_python(
+        "PHYSICS = 'newton'\n" + SETUP
+        + """
+import warp as wp
+ring = env.scene.sensors["range_ring"]
+
+def per_step_work():
+    slots.follow()
+    ring._update_buffers_impl(None)
+
+with wp.ScopedCapture(device=env.device) as capture:
+    per_step_work()
+rng = np.random.default_rng(4)
+same_ids = same_distances = held_before = None
+outcomes = []
+for trial in range(4):
+    put(rng.uniform(-20, 20, size=(env.num_envs, 2)))
+    # the body poses the rays start from are Isaac Lab's lazily refreshed buffer: refresh it as a physics step would
+    robot.data.body_link_pose_w
+    wp.capture_launch(capture.graph)
+    replayed = slots.obstacle_ids.clone(), ring.data.distances.torch.clone()
+    per_step_work()
+    eager = slots.obstacle_ids.clone(), ring.data.distances.torch.clone()
+    outcomes.append({"ids": bool(torch.equal(replayed[0], eager[0])),
+                     "distances": float((replayed[1] - eager[1]).abs().max()),
+                     "held": int((eager[0] >= 0).sum()), "hits": int((eager[1] < ring.cfg.max_distance).sum()),
+                     "moved": held_before is None or not torch.equal(held_before, eager[0])})
+    held_before = eager[0]
+print("RESULT " + json.dumps(outcomes))
+"""
+    )
+    assert all(trial["ids"] and trial["distances"] == 0.0 for trial in result), result
+    # the placements differ, so a replay of stale work would have shown; and they reach obstacles
+    assert all(trial["moved"] for trial in result) and sum(trial["held"] for trial in result) > 8, result
+    assert sum(trial["hits"] for trial in result) > 0, result
+
+
 def test_robot_walking_toward_the_edge_is_ended_before_it_leaves_and_its_walk_turns_back_and_bends_from_sides():
     result = run_python(
         """
