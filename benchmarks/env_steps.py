@@ -11,8 +11,9 @@ prefixed ``RESULT``. One variant per process, because Isaac Lab allows one simul
   manager framework costs by itself, against which the forest's own terms are measured;
 - ``ant_direct_warp``, ``ant_manager_warp``: the same two on Isaac Lab's Warp frontend
   (``isaaclab_experimental.envs.frontend.WarpFrontend``: Warp twins of the manager terms, the step captured in CUDA
-  graphs on a GPU), the baselines of issue #18. The manager-based one fails at its first reset on a CPU (an Isaac Lab
-  3.0 defect: ``docs/isaaclab-warp-frontend-cpu.md``);
+  graphs on a GPU), the baselines of issue #18. On a CPU the manager-based one fails at its first reset when captured
+  (an Isaac Lab 3.0 defect, ``docs/isaaclab-warp-frontend-cpu.md``; ``MANAGER_CALL_CONFIG='{"default": 1}'`` runs it
+  eagerly);
 - ``dense_forest``: the forest task on 16 x 16 tiles of 16 m with at least 50 obstacles per tile (creation time).
 
 Env-steps/s is timed around ``env.step`` with random actions and a device synchronise, as the targets are stated.
@@ -28,8 +29,8 @@ import torch
 
 from . import spread
 
-VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp", "ant_manager_warp",
-            "dense_forest")
+VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp",
+            "ant_manager_warp", "dense_forest")
 
 
 def _sync(device: str) -> None:

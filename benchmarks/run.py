@@ -36,10 +36,11 @@ from . import spread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy")
-VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp", "ant_manager_warp")
+VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp",
+            "ant_manager_warp")
 CUDA_ONLY = ("ant_direct_warp", "ant_manager_warp")
-"""Variants left out of a CPU run's default: the Warp frontend's manager-based Ant fails on a CPU (an Isaac Lab
-defect, ``docs/isaaclab-warp-frontend-cpu.md``), and without CUDA graphs its direct Ant shows nothing of the capture."""
+"""Variants left out of a CPU run's default: the Warp frontend's manager-based Ant fails on a CPU when captured (an
+Isaac Lab defect, ``docs/isaaclab-warp-frontend-cpu.md``), and without CUDA graphs neither shows what capture gains."""
 WARP_CACHE = Path(tempfile.gettempdir()) / "stripe-kit-benchmarks-warp-cache"
 """Warp kernel cache shared by every child, so that only ``warp_compile`` pays the compile."""
 

@@ -341,7 +341,8 @@ class TrainingSpec:
 
         return NewtonCfg(
             solver_cfg=MJWarpSolverCfg(
-                njmax=self.sim.njmax or DEFAULT_NJMAX, nconmax=self.sim.nconmax or DEFAULT_NCONMAX, cone="pyramidal", integrator="implicitfast", impratio=1
+                njmax=self.sim.njmax or DEFAULT_NJMAX, nconmax=self.sim.nconmax or DEFAULT_NCONMAX, cone="pyramidal",
+                integrator="implicitfast", impratio=1,
             ),
             num_substeps=1,
             debug_mode=False,

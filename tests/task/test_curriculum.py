@@ -97,7 +97,8 @@ try:
     mdp.CURRICULUM_TERM(env, [0], failure_terms=("base_contact",))
 except SpecError as error:
     unknown = str(error)
-print("RESULT " + json.dumps({"first_reset_levels": first_reset_levels, "levels": levels_at_reset, "ends": ends, "unknown": unknown,
+print("RESULT " + json.dumps({"first_reset_levels": first_reset_levels, "levels": levels_at_reset, "ends": ends,
+                              "unknown": unknown,
                               "origins_x": ground.env_origins[:, 0].tolist(),
                               "row_x": ground.terrain_origins[:, 0, 0].tolist()}))
 """
