@@ -300,10 +300,12 @@ class StripeEnvCfg(ManagerBasedRLEnvCfg):
     """PhysX: size buckets per collider kind (see :class:`~stripe_kit.task.SimSettings`)."""
 
 
-def divergence_terms(env: ManagerBasedRLEnv) -> list[str]:
-    """Names of the env's termination terms that end a diverged simulation (:func:`~.mdp.physics_diverged`)."""
+def divergence_terms(env: ManagerBasedRLEnv, funcs: Sequence = (physics_diverged,)) -> list[str]:
+    """Names of the env's termination terms that end a diverged simulation: those whose function is one of
+    ``funcs`` (:func:`~.mdp.physics_diverged`, and its Warp twin on the Warp frontend), read from the env's config,
+    which both frontends' termination managers are built from."""
     return [name for name in env.termination_manager.active_terms
-            if env.termination_manager.get_term_cfg(name).func is physics_diverged]
+            if getattr(env.cfg.terminations, name).func in funcs]
 
 
 def zero_rewards_of_diverged(env: ManagerBasedRLEnv, terms: Sequence[str]) -> None:
@@ -319,10 +321,17 @@ def zero_rewards_of_diverged(env: ManagerBasedRLEnv, terms: Sequence[str]) -> No
             episode_sum.masked_fill_(diverged, 0.0)
 
 
-class StripeEnv(ManagerBasedRLEnv):
-    """Manager-based RL env whose scene is generated at construction, from the env's seed."""
+class StripeEnvMixin:
+    """What a STRIPE-kit env adds to Isaac Lab's manager-based RL env, on either frontend: the scene generated at
+    construction from the env's seed, the obstacles that follow the robots and the sensors that see them.
+
+    Mixed before the env class: :class:`StripeEnv` (Isaac Lab's torch managers) and
+    :class:`~stripe_kit.warp.env.StripeEnvWarp` (its Warp frontend).
+    """
 
     cfg: StripeEnvCfg
+    divergence_funcs: tuple = (physics_diverged,)
+    """Termination functions that end a diverged simulation, whose robots' rewards are zeroed at their reset."""
 
     def __init__(self, cfg: StripeEnvCfg, render_mode: str | None = None, **kwargs):
         backend = physics_backend(cfg.sim.physics)
@@ -382,7 +391,7 @@ class StripeEnv(ManagerBasedRLEnv):
             term, _, problem = detail.removeprefix("Error while parsing ").partition(". ")
             raise SpecError(f"TrainingSpec term {term}", term, "an existing scene entity or body", problem or detail) from None
         self._check_observations_finite()
-        self._divergence_terms = divergence_terms(self)
+        self._divergence_terms = divergence_terms(self, self.divergence_funcs)
 
     def _check_observations_finite(self) -> None:
         """Fail at build, naming the term, when an observation term produces NaN or infinity."""
@@ -411,18 +420,25 @@ class StripeEnv(ManagerBasedRLEnv):
         self.obstacles.follow()
         return super().step(action)
 
-    def _reset_idx(self, env_ids):
+    def _reset_idx(self, env_ids, **kwargs):
         """Reset as Isaac Lab does, then put the obstacles around the robots where the reset placed them.
 
         Robots whose simulation diverged (``physics_diverged``) get zero reward for this step, so their NaN reaches
         neither the learner nor the logged episode sums; the reset below restores their state.
         """
-        zero_rewards_of_diverged(self, self._divergence_terms)
-        super()._reset_idx(env_ids)
+        self._zero_rewards_of_diverged()
+        super()._reset_idx(env_ids, **kwargs)  # the Warp frontend passes its reset mask too
         self.obstacles.follow()
+
+    def _zero_rewards_of_diverged(self) -> None:
+        zero_rewards_of_diverged(self, self._divergence_terms)
 
     def env_id_tensor(self, env_ids: Sequence[int] | torch.Tensor | slice | None) -> torch.Tensor:
         """Environment ids as a long tensor on the sim device (Isaac Lab passes lists, tensors or slices)."""
         if env_ids is None or isinstance(env_ids, slice):
             return torch.arange(self.num_envs, device=self.device)[env_ids if env_ids is not None else slice(None)]
         return torch.as_tensor(env_ids, device=self.device, dtype=torch.long)
+
+
+class StripeEnv(StripeEnvMixin, ManagerBasedRLEnv):
+    """Manager-based RL env whose scene is generated at construction, from the env's seed."""

@@ -382,6 +382,13 @@ class ObstacleSlots:
         self._positions = wp.zeros((num_envs, width), dtype=wp.vec3f, device=self.device)
         self._radii = wp.zeros((num_envs, width), dtype=wp.float32, device=self.device)
         self._obstacle_ids = wp.full((num_envs, width), -1, dtype=wp.int32, device=self.device)
+        self.positions_wp = self._positions
+        """:attr:`positions` as the Warp array behind it, shape (num_envs, max(slots, 1)), for Warp terms."""
+        self.radii_wp = self._radii
+        """:attr:`radii` as the Warp array behind it, shape (num_envs, max(slots, 1)); read its first
+        :attr:`slot_count` columns."""
+        self.slot_count = len(columns)
+        """Slots per env, all kinds together."""
         self.positions = wp.to_torch(self._positions)[:, : len(columns)]
         """World position of every env's slot obstacles, shape (num_envs, slots, 3); parked ones off the map."""
         self.radii = wp.to_torch(self._radii)[:, : len(columns)]

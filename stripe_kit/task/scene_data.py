@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import warp as wp
 
 from ..scene.spec import GeneratedScene
 
@@ -29,6 +30,14 @@ class SceneTensors:
         """Spawn point of each tile [m], shape (rows, cols, 3)."""
         self.bounds = (self.origin, self.origin + torch.tensor([nx - 1, ny - 1], device=device) * self.resolution)
         """Lowest and highest (x, y) corner of the generated ground's height grid [m]."""
+        self.heights_wp = wp.from_torch(self.heights)
+        """:attr:`heights` as a Warp array (the same memory), for Warp terms."""
+        self.grid = (float(terrain.x0), float(terrain.y0), float(terrain.resolution))
+        """First grid point (x, y) and spacing of :attr:`heights` [m], on the host: kernel arguments that never
+        need a device read."""
+        self.corners = ((self.grid[0], self.grid[1]),
+                        (self.grid[0] + (nx - 1) * self.grid[2], self.grid[1] + (ny - 1) * self.grid[2]))
+        """:attr:`bounds` on the host."""
 
     def height_at(self, xy: torch.Tensor) -> torch.Tensor:
         """Bilinearly interpolated ground height [m] under points ``xy`` of shape (..., 2).

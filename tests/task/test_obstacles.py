@@ -196,6 +196,8 @@ def test_robot_walking_toward_the_edge_is_ended_before_it_leaves_and_its_walk_tu
         pose[:, 0] = edge - 4.0
         pose[0, 1] = (low_y + high_y) / 2  # env 0 mid-way between the side edges, env 1 3 m from one
         pose[1, 1] = high_y - 3.0
+        # standing height over the ground there (the spawn point's height can be below a hill there)
+        pose[:, 2] = env.scene_data.height_at(pose[:, :2]) + robot.data.default_root_pose.torch[:, 2]
         robot.write_root_pose_to_sim_index(root_pose=pose, env_ids=torch.arange(2))
         push = torch.tensor([[3.0, 0, 0, 0, 0, 0]]).repeat(2, 1)
         last_x, ended, walk_x = None, None, []
