@@ -57,6 +57,7 @@ from stripe_forest.go2_tasks import FOREST_VELOCITY_GO2
 from stripe_kit.errors import SpecError
 from stripe_kit.scene import IsaacLabTerrainSpec, SceneSpec
 from stripe_kit.task import TrainingSpec
+from stripe_kit.task.spec import PHYSICS_BACKENDS
 from stripe_kit.task.agent import default_device
 from stripe_kit.task.env import (
     SceneTerrainImporter,
@@ -166,7 +167,9 @@ class IsaacLabTaskSpec(TrainingSpec):
         """
         self.check()
         physics = physics or self.sim.physics
-        self.sim.check_backend(physics, field="physics")
+        if physics not in PHYSICS_BACKENDS:
+            raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
+        sim = self.sim.for_backend(physics)
         cfg = self.isaaclab_cfg(self.robot)
         cfg.scene.num_envs = num_envs or self.sim.num_envs
         cfg.decimation = self.sim.decimation
@@ -174,7 +177,7 @@ class IsaacLabTaskSpec(TrainingSpec):
         cfg.sim.dt = self.sim.dt
         cfg.sim.render_interval = self.sim.decimation
         cfg.sim.device = device or default_device()
-        cfg.sim.physics = self._physics_cfg(physics)
+        cfg.sim.physics = self._physics_cfg(sim)
         if physics == "newton" and cfg.scene.height_scanner is not None:
             from isaaclab_newton.sensors.ray_caster.legacy_ray_caster import LegacyRayCaster
 

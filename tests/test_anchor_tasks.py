@@ -48,7 +48,7 @@ def test_anchor_matches_our_go2_task_and_is_offline(specs: tuple) -> None:
     assert (ours.sim.dt, ours.sim.decimation, ours.sim.episode_length_s) == (0.005, 4, 20.0)
     assert (cfg.sim.dt, cfg.decimation) == (ours.sim.dt, ours.sim.decimation)
     # our physics config, robot file and agent
-    assert cfg.sim.physics.to_dict() == ours._physics_cfg("newton").to_dict()
+    assert cfg.sim.physics.to_dict() == ours._physics_cfg(ours.sim).to_dict()
     assert cfg.scene.robot.spawn.usd_path == GO2_OFFLINE_CFG.spawn.usd_path
     assert anchor.agent_cfg("x", device="cpu") == ours.agent_cfg("x", device="cpu")
     assert dataclasses.asdict(anchor.agent) == dataclasses.asdict(ours.agent)

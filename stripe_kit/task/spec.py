@@ -9,6 +9,7 @@ Isaac Lab manager-based env config; :meth:`TrainingSpec.register` registers a gy
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import sys
 from dataclasses import MISSING
@@ -143,6 +144,15 @@ class SimSettings:
             check_number("sim.physx_bounce_threshold", self.physx_bounce_threshold, 0.0, 100.0)
         self.check_backend(self.physics)
 
+    def for_backend(self, physics: str) -> SimSettings:
+        """These settings on ``physics``: a task's solver settings for its own backend are tuned for it, so on the
+        other backend they are cleared (that backend's defaults apply). A setting given for the wrong backend
+        afterwards (``sim.njmax=64`` with ``--physics physx``) is refused, as ever, when the settings are built."""
+        if physics == self.physics:
+            return self
+        cleared = {name: None for name, owner in BACKEND_SETTINGS.items() if owner != physics}
+        return dataclasses.replace(self, physics=physics, **cleared)
+
     def check_backend(self, physics: str, field: str = "sim.physics") -> None:
         """Fail in one line when ``physics`` is no backend, or a setting of the other backend is given."""
         if physics not in PHYSICS_BACKENDS:
@@ -213,8 +223,10 @@ class TrainingSpec:
         """
         self.check()
         physics = physics or self.sim.physics
-        self.sim.check_backend(physics, field="physics")
-        scene = StripeSceneCfg(num_envs=num_envs or self.sim.num_envs, env_spacing=0.0, replicate_physics=True)
+        if physics not in PHYSICS_BACKENDS:
+            raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
+        sim = self.sim.for_backend(physics)  # a Newton task's MuJoCo-Warp settings do not follow it onto PhysX
+        scene = StripeSceneCfg(num_envs=num_envs or sim.num_envs, env_spacing=0.0, replicate_physics=True)
         scene.obstacles = replace(scene.obstacles, spawn=ColliderSlotsCfg())
         scene.robot = replace(self.robot, prim_path="{ENV_REGEX_NS}/Robot")
         if physics == "physx":
@@ -232,17 +244,17 @@ class TrainingSpec:
             events=self.events if self.events is not None else DefaultEventManagerCfg(),
             commands=self.commands,
             curriculum=self.curriculum,
-            decimation=self.sim.decimation,
-            episode_length_s=self.sim.episode_length_s,
-            obstacle_reach=self.sim.obstacle_reach,
-            robot_top_speed=self.sim.robot_top_speed,
-            obstacle_slots=None if self.sim.obstacle_slots is None else dict(self.sim.obstacle_slots),
-            physx_size_buckets=self.sim.physx_size_buckets or PHYSX_SIZE_BUCKETS,
+            decimation=sim.decimation,
+            episode_length_s=sim.episode_length_s,
+            obstacle_reach=sim.obstacle_reach,
+            robot_top_speed=sim.robot_top_speed,
+            obstacle_slots=None if sim.obstacle_slots is None else dict(sim.obstacle_slots),
+            physx_size_buckets=sim.physx_size_buckets or PHYSX_SIZE_BUCKETS,
             sim=SimulationCfg(
-                dt=self.sim.dt,
-                render_interval=self.sim.decimation,
+                dt=sim.dt,
+                render_interval=sim.decimation,
                 device=device or default_device(),
-                physics=self._physics_cfg(physics),
+                physics=self._physics_cfg(sim),
             ),
         )
         return cfg
@@ -321,9 +333,9 @@ class TrainingSpec:
         rl_games_cfg_entry_point._stripe_task_id = task_id
         return rl_games_cfg_entry_point
 
-    def _physics_cfg(self, physics: str):
-        """Physics config of the backend, with solver settings suited to legged robots among obstacles."""
-        if physics == "physx":
+    def _physics_cfg(self, sim: SimSettings):
+        """Physics config of ``sim``'s backend, with solver settings suited to legged robots among obstacles."""
+        if sim.physics == "physx":
             from isaaclab.physics import PhysxAutoCfg
             from isaaclab_physx.physics import PhysxCfg
 
@@ -332,16 +344,16 @@ class TrainingSpec:
             except ImportError:  # only Isaac Sim's PhysX, inside Isaac Sim
                 ovphysx = None
             else:
-                ovphysx = OvPhysxCfg(enable_enhanced_determinism=bool(self.sim.physx_enhanced_determinism))
-            isaacsim = PhysxCfg(bounce_threshold_velocity=0.2 if self.sim.physx_bounce_threshold is None
-                                else self.sim.physx_bounce_threshold,
-                                enable_enhanced_determinism=bool(self.sim.physx_enhanced_determinism))
+                ovphysx = OvPhysxCfg(enable_enhanced_determinism=bool(sim.physx_enhanced_determinism))
+            isaacsim = PhysxCfg(bounce_threshold_velocity=0.2 if sim.physx_bounce_threshold is None
+                                else sim.physx_bounce_threshold,
+                                enable_enhanced_determinism=bool(sim.physx_enhanced_determinism))
             return PhysxAutoCfg(isaacsim_physx=isaacsim, ovphysx=ovphysx)
         from isaaclab_newton.physics import MJWarpSolverCfg, NewtonCfg
 
         return NewtonCfg(
             solver_cfg=MJWarpSolverCfg(
-                njmax=self.sim.njmax or DEFAULT_NJMAX, nconmax=self.sim.nconmax or DEFAULT_NCONMAX, cone="pyramidal",
+                njmax=sim.njmax or DEFAULT_NJMAX, nconmax=sim.nconmax or DEFAULT_NCONMAX, cone="pyramidal",
                 integrator="implicitfast", impratio=1,
             ),
             num_substeps=1,

@@ -285,7 +285,10 @@ def resolve_configs(task: str, num_envs: int | None, device: str, seed: int, phy
                     overrides: list[str] | tuple[str, ...], rank: int = 0) -> tuple[TrainingSpec, Any, dict]:
     """The task's spec, Isaac Lab env config and rl_games agent config with the overrides applied."""
     parsed = parse_overrides(overrides)
-    spec = apply_spec_overrides(REGISTERED[task], parsed)
+    spec = REGISTERED[task]
+    if physics is not None:  # the backend first, so that overrides are checked against it
+        spec = spec.replace(sim=spec.sim.for_backend(physics))
+    spec = apply_spec_overrides(spec, parsed)
     env_cfg = spec.env_cfg(num_envs=num_envs, device=device, physics=physics)
     env_cfg.seed = seed
     agent_cfg = spec.agent_cfg(task.lower().replace("-", "_"), device=device)

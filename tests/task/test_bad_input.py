@@ -118,8 +118,10 @@ def test_bad_terms_fail_at_env_build_naming_the_term(term, expected):
          "sim.obstacle_slots: got {'capsule': 4, 'sphere': 2}; expected None with physics='physx' (a newton-only"),
         (lambda: SimSettings(physics="physx", physx_size_buckets=0),
          "sim.physx_size_buckets: got 0; expected"),
-        (lambda: _forest_walk().replace(sim=SimSettings(nconmax=80)).env_cfg(num_envs=2, device="cpu", physics="physx"),
+        (lambda: _resolve_with("physx", "sim.nconmax=80"),  # the CLI's --physics physx with a Newton setting
          "sim.nconmax: got 80; expected None with physics='physx'"),
+        (lambda: _resolve_with("newton", "sim.physx_size_buckets=2"),
+         "sim.physx_size_buckets: got 2; expected None with physics='newton'"),
         (lambda: _forest_walk().env_cfg(num_envs=2, device="cpu", physics="bullet"),
          "physics: got 'bullet'; expected one of newton, physx"),
     ],
@@ -128,6 +130,28 @@ def test_setting_of_the_other_backend_or_unknown_backend_is_one_line(make, expec
     with pytest.raises(SpecError) as error:
         make()
     assert str(error.value).startswith(expected) and "\n" not in str(error.value), str(error.value)
+
+
+def _resolve_with(physics: str, override: str):
+    from stripe_kit.train.runner import resolve_configs
+    from stripe_kit.train.tasks import load_tasks
+
+    load_tasks()
+    return resolve_configs("Stripe-Forest-Walk-Ant", 2, "cpu", 1, physics, [override])
+
+
+def test_a_task_tuned_for_newton_runs_on_physx_with_physx_defaults_and_accepts_physx_settings():
+    """The Go2 task sets MuJoCo-Warp's njmax and nconmax: on PhysX they are cleared, not refused; PhysX settings
+    given with --physics physx apply to a task written for Newton."""
+    from stripe_kit.train.runner import resolve_configs
+    from stripe_kit.train.tasks import load_tasks
+
+    load_tasks()
+    spec, env_cfg, _ = resolve_configs("Stripe-Forest-Velocity-Go2", 2, "cpu", 1, "physx", [])
+    assert (spec.sim.physics, spec.sim.njmax, spec.sim.nconmax) == ("physx", None, None)
+    assert "Physx" in type(env_cfg.sim.physics).__name__
+    spec, env_cfg, _ = resolve_configs("Stripe-Forest-Walk-Ant", 2, "cpu", 1, "physx", ["sim.physx_size_buckets=2"])
+    assert spec.sim.physx_size_buckets == 2 and env_cfg.physx_size_buckets == 2
 
 
 CPUINFO = """processor\t: {n}
