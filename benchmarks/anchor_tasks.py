@@ -57,7 +57,6 @@ from stripe_forest.go2_tasks import FOREST_VELOCITY_GO2
 from stripe_kit.errors import SpecError
 from stripe_kit.scene import IsaacLabTerrainSpec, SceneSpec
 from stripe_kit.task import TrainingSpec
-from stripe_kit.task.spec import PHYSICS_BACKENDS
 from stripe_kit.task.agent import default_device
 from stripe_kit.task.env import (
     SceneTerrainImporter,
@@ -167,8 +166,6 @@ class IsaacLabTaskSpec(TrainingSpec):
         """
         self.check()
         physics = physics or self.sim.physics
-        if physics not in PHYSICS_BACKENDS:
-            raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
         sim = self.sim.for_backend(physics)
         cfg = self.isaaclab_cfg(self.robot)
         cfg.scene.num_envs = num_envs or self.sim.num_envs

@@ -379,19 +379,17 @@ class ObstacleSlots:
         self._obstacle_group = wp.array(labels, dtype=wp.int32, device=self.device)
         self._group_start = wp.array(starts, dtype=wp.int32, device=self.device)
         self._slot_shape = wp.array(shape_ids, dtype=wp.int32, device=self.device)
-        self._positions = wp.zeros((num_envs, width), dtype=wp.vec3f, device=self.device)
-        self._radii = wp.zeros((num_envs, width), dtype=wp.float32, device=self.device)
-        self._obstacle_ids = wp.full((num_envs, width), -1, dtype=wp.int32, device=self.device)
-        self.positions_wp = self._positions
+        self.positions_wp = wp.zeros((num_envs, width), dtype=wp.vec3f, device=self.device)
         """:attr:`positions` as the Warp array behind it, shape (num_envs, max(slots, 1)), for Warp terms."""
-        self.radii_wp = self._radii
+        self.radii_wp = wp.zeros((num_envs, width), dtype=wp.float32, device=self.device)
         """:attr:`radii` as the Warp array behind it, shape (num_envs, max(slots, 1)); read its first
         :attr:`slot_count` columns."""
+        self._obstacle_ids = wp.full((num_envs, width), -1, dtype=wp.int32, device=self.device)
         self.slot_count = len(columns)
         """Slots per env, all kinds together."""
-        self.positions = wp.to_torch(self._positions)[:, : len(columns)]
+        self.positions = wp.to_torch(self.positions_wp)[:, : len(columns)]
         """World position of every env's slot obstacles, shape (num_envs, slots, 3); parked ones off the map."""
-        self.radii = wp.to_torch(self._radii)[:, : len(columns)]
+        self.radii = wp.to_torch(self.radii_wp)[:, : len(columns)]
         """Radius of every env's slot obstacles [m], shape (num_envs, slots); capsules first, then spheres."""
         self.obstacle_ids = wp.to_torch(self._obstacle_ids)[:, : len(columns)]
         """Obstacle id in each slot (an index into :attr:`collider_ids`), -1 where the slot is parked."""
@@ -423,7 +421,7 @@ class ObstacleSlots:
                 self._robot.data.root_link_pose_w.warp, wp.vec2f(*index.origin), index.cell, index.nx, index.ny,
                 index.cell_start, index.cell_items, self._obstacle_group, self.obstacle_pose, self.obstacle_size,
                 self._group_start, self._slot_shape, self._slot_geom, *self._shape_arrays,
-                *self._geoms, self._positions, self._radii, self._obstacle_ids, self._slot_pose,
+                *self._geoms, self.positions_wp, self.radii_wp, self._obstacle_ids, self._slot_pose,
             ],
             device=self.device,
         )

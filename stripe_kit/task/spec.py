@@ -148,6 +148,8 @@ class SimSettings:
         """These settings on ``physics``: a task's solver settings for its own backend are tuned for it, so on the
         other backend they are cleared (that backend's defaults apply). A setting given for the wrong backend
         afterwards (``sim.njmax=64`` with ``--physics physx``) is refused, as ever, when the settings are built."""
+        if physics not in PHYSICS_BACKENDS:
+            raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
         if physics == self.physics:
             return self
         cleared = {name: None for name, owner in BACKEND_SETTINGS.items() if owner != physics}
@@ -223,8 +225,6 @@ class TrainingSpec:
         """
         self.check()
         physics = physics or self.sim.physics
-        if physics not in PHYSICS_BACKENDS:
-            raise SpecError("physics", physics, f"one of {', '.join(PHYSICS_BACKENDS)}")
         sim = self.sim.for_backend(physics)  # a Newton task's MuJoCo-Warp settings do not follow it onto PhysX
         scene = StripeSceneCfg(num_envs=num_envs or sim.num_envs, env_spacing=0.0, replicate_physics=True)
         scene.obstacles = replace(scene.obstacles, spawn=ColliderSlotsCfg())

@@ -116,7 +116,7 @@ class WalkDirectionCommand(CommandTerm):
         self.direction_w[:, 0] = 1.0
         self.metrics["turns"] = torch.zeros(self.num_envs, device=self.device)
         self._kernel_arrays = [wp.from_torch(self.metrics["turns"]), wp.from_torch(self.direction_w, dtype=wp.vec2f)]
-        self._bounds: tuple[wp.vec2f, wp.vec2f] | None = None
+        self._corners = tuple(wp.vec2f(*corner) for corner in env.scene_data.corners)
 
     @property
     def command(self) -> torch.Tensor:
@@ -141,12 +141,10 @@ class WalkDirectionCommand(CommandTerm):
 
     def _update_command(self):
         """One kernel launch for every env (a dozen torch ops each step otherwise; on a GPU ops bound a step)."""
-        if self._bounds is None:  # the map's corners, read once from the device
-            self._bounds = tuple(wp.vec2f(*bound.tolist()) for bound in self._env.scene_data.bounds)
         wp.launch(
             walk_direction_kernel,
             dim=self.num_envs,
-            inputs=[self.robot.data.root_link_pose_w.warp, *self._bounds, self.cfg.turn_distance,
+            inputs=[self.robot.data.root_link_pose_w.warp, *self._corners, self.cfg.turn_distance,
                     self.cfg.side_distance, *self._kernel_arrays],
             device=self.device,
         )
