@@ -96,8 +96,8 @@ print("RESULT " + json.dumps({"worst": worst, "fired": fired}))
 
 BOTH_FRONTENDS = """
 import json, os, torch
-FRONTEND = {frontend!r}
-if FRONTEND == "warp":
+FRONTEND, DEVICE, NUM_ENVS = {frontend!r}, {device!r}, {num_envs}
+if FRONTEND == "warp" and DEVICE == "cpu":
     os.environ["MANAGER_CALL_CONFIG"] = '{{"default": 1}}'  # Warp twins, eagerly: capture needs CUDA
 from isaaclab.managers import EventTermCfg as EventTerm, ObservationGroupCfg as ObsGroup
 from isaaclab.managers import ObservationTermCfg as ObsTerm, RewardTermCfg as RewTerm, TerminationTermCfg as DoneTerm
@@ -151,7 +151,7 @@ class Events:  # deterministic resets: each frontend draws random ones from its 
 spec = TrainingSpec(scene=REGISTERED["Stripe-Forest-Walk-Ant"].scene, robot=ANT_OFFLINE_CFG, actions=Actions(),
                     observations=Observations(), rewards=Rewards(), terminations=Terminations(), events=Events(),
                     sim=SimSettings(episode_length_s=1.5))
-cfg = spec.env_cfg(num_envs=8, device="cpu")
+cfg = spec.env_cfg(num_envs=NUM_ENVS, device=DEVICE)
 cfg.seed = 3
 if FRONTEND == "warp":
     from stripe_kit.warp import StripeWarpFrontend
@@ -167,7 +167,8 @@ actions = torch.Generator().manual_seed(0)
 steps = []
 for _ in range(200):
     obs, reward, terminated, truncated, _ = env.step(torch.rand((env.num_envs, 8), generator=actions) * 2 - 1)
-    steps.append([obs["policy"].tolist(), reward.tolist(), terminated.tolist(), truncated.tolist()])
+    obs, reward, terminated, truncated = (value.cpu() for value in (obs["policy"], reward, terminated, truncated))
+    steps.append([obs.tolist(), reward.tolist(), terminated.tolist(), truncated.tolist()])
 print("RESULT " + json.dumps({{"env": type(env).__name__, "steps": steps}}))
 """
 
@@ -176,8 +177,8 @@ def test_a_stripe_kit_task_steps_alike_on_the_torch_managers_and_on_the_warp_fro
     """The same task (generated forest, following obstacles, STRIPE-kit's twinned terms and Isaac Lab's) from one
     seed with the same actions, 200 steps on each frontend (the Warp twins run eagerly: CPU): observations and
     rewards agree to float rounding, terminations exactly, resets included."""
-    torch_run = run_python(BOTH_FRONTENDS.format(frontend="torch"))
-    warp_run = run_python(BOTH_FRONTENDS.format(frontend="warp"))
+    torch_run = run_python(BOTH_FRONTENDS.format(frontend="torch", device="cpu", num_envs=8))
+    warp_run = run_python(BOTH_FRONTENDS.format(frontend="warp", device="cpu", num_envs=8))
     assert (torch_run["env"], warp_run["env"]) == ("StripeEnv", "StripeEnvWarp")
     for name, index, tolerance in (("observations", 0, 1e-4), ("rewards", 1, 1e-5)):
         ours, theirs = (np.array([step[index] for step in run["steps"]]) for run in (torch_run, warp_run))
