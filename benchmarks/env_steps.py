@@ -5,6 +5,8 @@ prefixed ``RESULT``. One variant per process, because Isaac Lab allows one simul
 
 - ``forest``: ``Stripe-Forest-Walk-Ant`` as registered (trees, rocks and logs as per-env collider slots), on Newton;
 - ``forest_physx``: the same task built with ``physics="physx"`` (kitless: ovphysx), to set beside ``forest``;
+- ``forest_warp``: the same task on Isaac Lab's Warp frontend (:mod:`stripe_kit.warp`: every term's Warp twin, the
+  obstacle refresh and the ray ring included, the step captured in CUDA graphs on a GPU; eagerly on a CPU);
 - ``no_obstacles``: the same task, robot and terrain with an empty palette (the slots stay parked);
 - ``ant_direct``: Isaac Lab's own ``Isaac-Ant-Direct`` (offline Ant) on the same generated terrain;
 - ``ant_manager``: Isaac Lab's own manager-based ``Isaac-Ant`` (offline Ant) on the same terrain: what the
@@ -29,7 +31,7 @@ import torch
 
 from . import spread
 
-VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp",
+VARIANTS = ("forest", "forest_physx", "forest_warp", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp",
             "ant_manager_warp", "dense_forest")
 
 
@@ -102,7 +104,11 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_bu
 
         type(walk.scene).generate = timed_generate
     start = time.perf_counter()
-    if variant in WARP_FRONTEND:
+    if variant == "forest_warp":
+        from stripe_kit.train.frontend import make_env
+
+        env = make_env(task, env_cfg, "warp").unwrapped
+    elif variant in WARP_FRONTEND:
         from isaaclab_experimental.envs.frontend import WarpFrontend
 
         env = WarpFrontend.build_env(env_cfg, task).unwrapped

@@ -7,7 +7,8 @@ the run's TensorBoard logs, and training throughput (rl_games frames/s over whol
 
 For long GPU runs: ``--time-limit S`` stops the training after S seconds (SIGTERM: it ends at the next epoch with a
 checkpoint) and ``--resume`` continues the run in ``--runs-dir`` up to ``--iterations`` epochs in all, so a run
-longer than one job accumulates over several; the curve covers every epoch. ``--physics physx`` trains on PhysX;
+longer than one job accumulates over several; the curve covers every epoch. ``--physics physx`` trains on PhysX,
+``--frontend warp`` on Isaac Lab's Warp frontend;
 ``--tasks MODULE`` loads tasks from a module (``--no-random`` then skips the random policy when the task is not a
 TrainingSpec). The summary gives the last 10 % of epochs' mean of every termination share and command metric
 (``Metrics/base_velocity/error_vel_xy`` for velocity tasks).
@@ -133,7 +134,7 @@ def train(args: argparse.Namespace, run_dir: Path) -> float:
         command += ["--resume", str(run_dir)]
     else:
         command += ["--task", args.task, "--num-envs", str(args.num_envs), "--device", args.device, "--seed",
-                    str(args.seed), "--physics", args.physics, "--run-name", run_dir.name,
+                    str(args.seed), "--physics", args.physics, "--frontend", args.frontend, "--run-name", run_dir.name,
                     "--runs-dir", str(run_dir.parent.parent)]
     command += args.overrides
     start = time.monotonic()
@@ -156,6 +157,8 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--physics", default="newton", choices=("newton", "physx"))
+    parser.add_argument("--frontend", default="torch", choices=("torch", "warp"),
+                        help="Isaac Lab's torch managers or its Warp frontend (the step captured on CUDA)")
     parser.add_argument("--runs-dir", default=None, help="where the training run goes (default: a temp dir)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --runs-dir if there is one")
     parser.add_argument("--time-limit", type=float, default=None, help="stop training after this many seconds")
@@ -165,7 +168,7 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="KEY=VALUE overrides passed to stripe-kit train")
     args = parser.parse_args()
 
-    suffix = "" if args.physics == "newton" else f"-{args.physics}"
+    suffix = ("" if args.physics == "newton" else f"-{args.physics}") + ("" if args.frontend == "torch" else f"-{args.frontend}")
     machine = f"{socket.gethostname()}-{args.device.split(':')[0]}"
     stem = args.out / f"learning-{args.task}{suffix}-{machine}"
     earlier = json.loads(stem.with_suffix(".json").read_text()) if args.resume and stem.with_suffix(".json").exists() else {}
@@ -188,6 +191,7 @@ def main() -> None:
         "iterations": len(rewards),
         "device": args.device,
         "physics": args.physics,
+        "frontend": args.frontend,
         "machine": {"host": socket.gethostname(), "cpu": platform.processor() or platform.machine(), "gpu": gpu_name()},
         "command": " ".join(sys.argv),
         "training_wall_s": earlier.get("training_wall_s", 0.0) + wall_s,
@@ -204,7 +208,8 @@ def main() -> None:
     with atomic_path(stem.with_suffix(".json")) as tmp:
         tmp.write_text(json.dumps(result, indent=1))
     plot(curve, baseline["mean_return"] if baseline else None,
-         f"{args.task}, {args.num_envs} envs, {args.device}, {args.physics}", stem.with_suffix(".png"))
+         f"{args.task}, {args.num_envs} envs, {args.device}, {args.physics}, {args.frontend} frontend",
+         stem.with_suffix(".png"))
     print(json.dumps({k: v for k, v in result.items() if k != "curve"}, indent=1))
 
 

@@ -122,14 +122,14 @@ def main() -> None:
     starts = wp.zeros(24, dtype=wp.vec3f, device=device)
     ray_dirs = wp.array(directions, dtype=wp.vec3f, device=device)
     heights = wp.array(scene.terrain.heights.astype(np.float32), dtype=wp.float32, device=device)
-    body_pose = wp.array(roots.reshape(n, 1, 7), dtype=wp.transformf, device=device)
+    body_pose = wp.array(roots.reshape(n, 7), dtype=wp.transformf, device=device)
     out = [wp.zeros(n, dtype=wp.vec3f, device=device), wp.zeros(n, dtype=wp.quatf, device=device),
            wp.zeros((n, 24), dtype=wp.vec3f, device=device), wp.zeros((n, 24), dtype=wp.float32, device=device)]
     terrain = scene.terrain
 
     def ring():
         wp.launch(cast_scene_rays_kernel, dim=(n, 24), device=device, inputs=[
-            body_pose, 0, wp.vec3f(0.0, 0.0, -0.2), wp.quatf(0.0, 0.0, 0.0, 1.0), 1, starts, ray_dirs, RING_RANGE,
+            body_pose, wp.vec3f(0.0, 0.0, -0.2), wp.quatf(0.0, 0.0, 0.0, 1.0), 1, starts, ray_dirs, RING_RANGE,
             heights, float(terrain.x0), float(terrain.y0), float(terrain.resolution), wp.vec2f(*ring_index.origin),
             ring_index.cell, ring_index.nx, ring_index.ny, ring_index.cell_start, ring_index.cell_items,
             obstacle_pose, obstacle_size], outputs=out)

@@ -1,11 +1,11 @@
 """Run every benchmark this machine can, with baselines in the same run: ``python -m benchmarks.run``.
 
 On a CUDA machine: env-steps/s, GPU memory and creation phases of the forest walk task on Newton and, side by side,
-on PhysX (``forest_physx``), the same task without obstacles and Isaac Lab's own ``Isaac-Ant-Direct`` and
+on PhysX (``forest_physx``) and on Isaac Lab's Warp frontend (``forest_warp``), the same task without obstacles and Isaac Lab's own ``Isaac-Ant-Direct`` and
 manager-based ``Isaac-Ant`` on the same terrain, both also on Isaac Lab's Warp frontend (``ant_direct_warp``,
 ``ant_manager_warp``: CUDA only), at 256, 1024, 4096 and 16384 envs; torch ops per step of each (the
 profile); env creation on a dense forest (256 tiles of 16 m, at least 50 obstacles on every tile, 72 on average) at
-4096 envs; rl_games training frames/s for the forest and the obstacle-free task at 4096 envs. On CPU a reduced set
+4096 envs; rl_games training frames/s for the forest (on both frontends) and the obstacle-free task at 4096 envs. On CPU a reduced set
 (16 and 64 envs, the dense forest at 64 envs, training at 64 envs, and the scene-generation benchmark). Warp's kernel
 compile is measured first and apart. Each measurement runs in its own process (one simulation per process).
 
@@ -36,8 +36,10 @@ from . import spread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy")
-VARIANTS = ("forest", "forest_physx", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp",
+VARIANTS = ("forest", "forest_physx", "forest_warp", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp",
             "ant_manager_warp")
+FORESTS = ("forest", "forest_physx", "forest_warp")
+"""The forest task's variants; the others are its baselines."""
 CUDA_ONLY = ("ant_direct_warp", "ant_manager_warp")
 """Variants left out of a CPU run's default: the Warp frontend's manager-based Ant fails on a CPU when captured (an
 Isaac Lab defect, ``docs/isaaclab-warp-frontend-cpu.md``), and without CUDA graphs neither shows what capture gains."""
@@ -116,27 +118,30 @@ def profiles(device: str, num_envs: int) -> list[dict]:
 
 
 def training(device: str, num_envs: int, epochs: int) -> list[dict]:
-    """rl_games frames/s over whole epochs (collection plus update) for the forest task and its obstacle-free twin."""
+    """rl_games frames/s over whole epochs (collection plus update) for the forest task on both frontends and its
+    obstacle-free twin (torch managers)."""
     code = """
 import json, sys, tempfile
 from benchmarks import spread
 from benchmarks.learning import read_curve
 from stripe_kit.task import REGISTERED
-from stripe_kit.train.runner import TrainOptions, train
+from stripe_kit.train.plan import TrainOptions
+from stripe_kit.train.runner import train
 from stripe_kit.train.tasks import load_tasks
 load_tasks()
 walk = REGISTERED["Stripe-Forest-Walk-Ant"]
 if {variant!r} == "no_obstacles":
     walk.replace(scene=walk.scene.replace(assets=[])).register("Bench-train-no_obstacles")
-task = "Stripe-Forest-Walk-Ant" if {variant!r} == "forest" else "Bench-train-no_obstacles"
+task = "Bench-train-no_obstacles" if {variant!r} == "no_obstacles" else "Stripe-Forest-Walk-Ant"
+frontend = "warp" if {variant!r} == "forest_warp" else "torch"
 result = train(TrainOptions(task=task, num_envs={num_envs}, device={device!r}, max_iterations={epochs},
-                            runs_dir=tempfile.mkdtemp()))
+                            frontend=frontend, runs_dir=tempfile.mkdtemp()))
 fps = [value for _, value in read_curve(result.run_dir / "summaries")["performance/step_inference_rl_update_fps"]][2:]
 print("RESULT " + json.dumps({{"variant": {variant!r}, "num_envs": {num_envs}, "epochs": {epochs},
       "frames_per_s": spread(fps)}}))
 """
     results = []
-    for variant in ("forest", "no_obstacles"):
+    for variant in ("forest", "forest_warp", "no_obstacles"):
         print(f"training: {variant} at {num_envs} envs", flush=True)
         proc = subprocess.run([sys.executable, "-c", code.format(variant=variant, num_envs=num_envs, device=device,
                                                                  epochs=epochs)], capture_output=True, text=True)
@@ -146,18 +151,27 @@ print("RESULT " + json.dumps({{"variant": {variant!r}, "num_envs": {num_envs}, "
 
 
 def ratios(steps: list[dict]) -> list[dict]:
-    """Forest against its baselines, size by size, from the medians; and PhysX against Newton (``physx_vs_newton``:
-    forest_physx / forest, above 1 where PhysX steps faster)."""
+    """Forest against its baselines, size by size, from the medians; PhysX against Newton (``physx_vs_newton``:
+    forest_physx / forest, above 1 where PhysX steps faster); the forest on the Warp frontend against the torch
+    managers' (``warp_vs_torch``) and against Isaac Lab's Ant on the Warp frontend."""
     by_size: dict[int, dict[str, float]] = {}
     for result in steps:
         if result and "env_steps_per_s" in result:
             by_size.setdefault(result["num_envs"], {})[result["variant"]] = result["env_steps_per_s"]["median"]
-    baselines = [name for name in VARIANTS if name not in ("forest", "forest_physx")]
-    return [
-        {"num_envs": n, **{f"forest_vs_{name}": v["forest"] / v[name] for name in baselines if name in v},
-         **({"physx_vs_newton": v["forest_physx"] / v["forest"]} if "forest_physx" in v else {})}
-        for n, v in sorted(by_size.items()) if "forest" in v
-    ]
+    baselines = [name for name in VARIANTS if name not in FORESTS]
+    rows = []
+    for n, v in sorted(by_size.items()):
+        row = {"num_envs": n}
+        if "forest" in v:
+            row.update({f"forest_vs_{name}": v["forest"] / v[name] for name in baselines if name in v})
+            row.update({"physx_vs_newton": v["forest_physx"] / v["forest"]} if "forest_physx" in v else {})
+            row.update({"warp_vs_torch": v["forest_warp"] / v["forest"]} if "forest_warp" in v else {})
+        if "forest_warp" in v:
+            row.update({f"forest_warp_vs_{name}": v["forest_warp"] / v[name] for name in ("ant_manager_warp",
+                                                                                         "ant_direct_warp") if name in v})
+        if len(row) > 1:
+            rows.append(row)
+    return rows
 
 
 def earlier_run(path: Path) -> dict:
@@ -191,12 +205,14 @@ def markdown(report: dict) -> str:
                        f"{compile_['warm_cache_creation_s']:.1f} s with it full)")]
     lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / Isaac-Ant (manager-based) | forest / no obstacles | "
               "forest on PhysX / on Newton | forest / Isaac-Ant, Warp frontend | forest / Isaac-Ant-Direct, Warp "
-              "frontend |", "|---|---|---|---|---|---|---|"]
+              "frontend | forest, Warp / torch frontend | forest, Warp frontend / Isaac-Ant, Warp frontend |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for r in report["ratios"]:
         earlier = before["ratios"].get(str(r["num_envs"]), {})
         cells = [f"{r.get(key, float('nan')):.2f}" + (f" [{earlier[key]:.2f}]" if key in earlier else "")
                  for key in ("forest_vs_ant_direct", "forest_vs_ant_manager", "forest_vs_no_obstacles",
-                             "physx_vs_newton", "forest_vs_ant_manager_warp", "forest_vs_ant_direct_warp")]
+                             "physx_vs_newton", "forest_vs_ant_manager_warp", "forest_vs_ant_direct_warp",
+                             "warp_vs_torch", "forest_warp_vs_ant_manager_warp")]
         lines.append(f"| {r['num_envs']} | " + " | ".join(cells) + " |")
     if report.get("profiles"):
         lines += ["", "| profile | envs | torch ops per step | ms per step (physics), CPU | same, GPU |", "|---|---|---|---|---|"]

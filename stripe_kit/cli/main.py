@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import SpecError
+from ..train.frontend import DEFAULT_FRONTENDS
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -70,7 +71,8 @@ def _stop_on_signals(control) -> Callable[[], None]:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from ..train.control import TrainControl
-    from ..train.runner import TrainOptions, train
+    from ..train.plan import TrainOptions
+    from ..train.runner import train
 
     options = TrainOptions(
         task=args.task if args.task is not None or args.resume else "Stripe-Forest-Walk-Ant",
@@ -79,6 +81,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         max_iterations=args.max_iterations,
         physics=args.physics,
+        frontend=args.frontend,
         run_name=args.run_name,
         runs_dir=args.runs_dir,
         overrides=tuple(args.overrides),
@@ -141,7 +144,7 @@ def _cmd_play(args: argparse.Namespace) -> int:
 
     result = play(args.source, episodes=args.episodes, num_envs=args.num_envs, device=args.device, seed=args.seed,
                   overrides=tuple(args.overrides), tasks=tuple(args.tasks), video=args.video,
-                  video_length=args.video_length)
+                  video_length=args.video_length, frontend=args.frontend)
     print(f"checkpoint: {result.checkpoint} (epoch {result.epoch})")
     print(f"task:       {result.task}")
     print(f"episodes:   {result.episodes} (deterministic policy)")
@@ -240,6 +243,9 @@ TASKS_HELP = ("Python file or module name defining tasks (TrainingSpec.register)
               f"by '{os.pathsep}'")
 OVERRIDES_HELP = ("config overrides: sim.<field>=V, agent.<field>=V (AgentSettings or rl_games config), "
                   "env.<path>=V (Isaac Lab env config), e.g. agent.learning_rate=1e-4 sim.episode_length_s=8")
+FRONTEND_HELP = ("how Isaac Lab runs the task's managers: torch, or warp (its Warp frontend, the step captured in "
+                 "CUDA graphs; Newton only); default: the faster on the device, measured ("
+                 + ", ".join(f"{frontend} on {device}" for device, frontend in DEFAULT_FRONTENDS.items()) + ")")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -260,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--max-iterations", type=_positive_int, default=None,
                              help="total PPO epochs (a resumed run continues up to it)")
             sub.add_argument("--physics", default=None, help="physics backend: newton (default) or physx")
+            sub.add_argument("--frontend", default=None, help=FRONTEND_HELP)
             sub.add_argument("--run-name", default=None, help="run directory name (default: a timestamp)")
             sub.add_argument("--runs-dir", default="runs", help="root of run directories (default: ./runs)")
             sub.add_argument("--resume", default=None, metavar="RUN_DIR",
@@ -281,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
                              help="environments (default min(episodes, 16))")
             sub.add_argument("--device", default=None, help="cpu, cuda or cuda:N")
             sub.add_argument("--seed", type=int, default=None, help="seed (default: the run's)")
+            sub.add_argument("--frontend", default=None, help=FRONTEND_HELP)
             sub.add_argument("--video", default=None, metavar="FILE.mp4",
                              help="record env 0 (camera following its robot) into FILE.mp4")
             sub.add_argument("--video-length", type=_positive_int, default=None, metavar="STEPS",

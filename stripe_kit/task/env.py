@@ -298,6 +298,10 @@ class StripeEnvCfg(ManagerBasedRLEnvCfg):
     """Newton: collider slots per kind in each env; None: as many as the scene needs within the reach."""
     physx_size_buckets: int = PHYSX_SIZE_BUCKETS
     """PhysX: size buckets per collider kind (see :class:`~stripe_kit.task.SimSettings`)."""
+    manager_call_config: dict[str, int] | None = None
+    """Isaac Lab's Warp frontend only: how each manager's stages run (0 torch, 1 Warp, 2 Warp captured in CUDA
+    graphs; Isaac Lab's ``MANAGER_CALL_CONFIG``). None: captured on CUDA; on a CPU, where Isaac Lab's captured path
+    fails (``docs/isaaclab-warp-frontend-cpu.md``), Warp without capture, unless ``MANAGER_CALL_CONFIG`` says."""
 
 
 def divergence_terms(env: ManagerBasedRLEnv, funcs: Sequence = (physics_diverged,)) -> list[str]:

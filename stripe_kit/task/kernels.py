@@ -213,8 +213,7 @@ def yaw_only(q: wp.quatf) -> wp.quatf:
 
 @wp.kernel
 def cast_scene_rays_kernel(
-    body_pose: wp.array2d(dtype=wp.transformf),
-    body: wp.int32,
+    body_pose: wp.array(dtype=wp.transformf),
     offset_pos: wp.vec3f,
     offset_quat: wp.quatf,
     alignment: wp.int32,
@@ -245,7 +244,7 @@ def cast_scene_rays_kernel(
     that distance, its end as the hit point.
     """
     e, r = wp.tid()
-    pose = body_pose[e, body]
+    pose = body_pose[e]
     pos = wp.transform_get_translation(pose)
     quat = wp.transform_get_rotation(pose)
     frame = wp.quat_identity(dtype=wp.float32)

@@ -79,7 +79,9 @@ class SceneRayCaster(SensorBase):
     """Rays from a robot body against the generated ground and the scene's obstacles (see the module docstring).
 
     The env binds it once the physics model exists (:meth:`bind`); the data is computed lazily, at most once per
-    step, when read.
+    step, when read, or now by :meth:`cast` (what a captured step replays). A sensor on the robot's root body casts
+    from the root pose Isaac Lab writes and the physics steps (always current, resets included); on another body,
+    from Isaac Lab's body poses, which its forward kinematics refresh after a reset.
     """
 
     cfg: SceneRayCasterCfg
@@ -146,6 +148,11 @@ class SceneRayCaster(SensorBase):
         self._data = SceneRayCasterData(env.num_envs, len(directions), env.device)
         self._data_dirty = True
 
+    def cast(self) -> None:
+        """Cast every env's rays now: fixed-shape kernel launches without a host synchronisation, so a captured
+        step that calls this replays the cast (reading :attr:`data` in a capture records it only when it is due)."""
+        self._update_outdated_buffers(force_recompute=True)
+
     def _initialize_impl(self):
         """Device, env count and timestamps, as every Isaac Lab sensor; the rest waits for :meth:`bind`."""
         super()._initialize_impl()
@@ -156,11 +163,13 @@ class SceneRayCaster(SensorBase):
             raise RuntimeError(f"{type(self).__name__} is read before the env bound it")
         obstacles, index = self._env.obstacles, self.index
         cfg = self.cfg
+        data = self._robot.data
+        body_pose = data.root_link_pose_w.warp if self._body == 0 else data.body_link_pose_w.warp[:, self._body]
         wp.launch(
             cast_scene_rays_kernel,
             dim=(self._env.num_envs, self.num_rays),
             inputs=[
-                self._robot.data.body_link_pose_w.warp, self._body, wp.vec3f(*cfg.offset.pos),
+                body_pose, wp.vec3f(*cfg.offset.pos),
                 wp.quatf(*cfg.offset.rot), ALIGNMENTS[cfg.ray_alignment], self._ray_starts, self._ray_directions,
                 float(cfg.max_distance), self._heights, *self._ground, wp.vec2f(*index.origin), index.cell,
                 index.nx, index.ny, index.cell_start, index.cell_items, obstacles.obstacle_pose,

@@ -1,6 +1,6 @@
 """Training runtime: rl_games PPO through Isaac Lab's wrapper, into self-describing run directories.
 
-``TrainOptions``, ``train`` and ``RunResult`` (:mod:`.runner`), ``TrainingSession`` and ``TrainStatus``
+``TrainOptions`` and ``RunResult`` (:mod:`.plan`), ``train`` (:mod:`.runner`), ``TrainingSession`` and ``TrainStatus``
 (:mod:`.session`) and ``SteppedTraining`` (:mod:`.stepper`) are importable from here; they are loaded on first use
 (they import Isaac Lab).
 """
@@ -15,8 +15,8 @@ quiet_gym()  # before anything imports rl_games, which imports gym (see .console
 quiet_library_notices()
 
 _EXPORTS = {
-    "TrainOptions": "runner",
-    "RunResult": "runner",
+    "TrainOptions": "plan",
+    "RunResult": "plan",
     "train": "runner",
     "TrainingBusyError": "runner",
     "TrainingSession": "session",

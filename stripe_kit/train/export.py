@@ -102,7 +102,7 @@ def policy_params(state: dict[str, Any], path: Path, tasks: tuple[str, ...] = ()
     if run_dir is None:
         raise CheckpointError(path, "has no STRIPE-kit network description and is not inside a run directory")
     from .policy import checkpoint_params
-    from .runner import TrainOptions, plan_run
+    from .plan import TrainOptions, plan_run
 
     plan = plan_run(TrainOptions(resume=str(run_dir), max_iterations=10**9, tasks=tuple(tasks)))
     return checkpoint_params(plan.agent_cfg)

@@ -23,7 +23,7 @@ from typing import Any
 
 from .control import TrainStatus
 from .monitor import METRICS_FILE, read_metrics
-from .runner import TrainOptions
+from .plan import TrainOptions
 
 
 def stripe_kit_command(python: str | os.PathLike | None = None) -> list[str]:
@@ -52,7 +52,8 @@ def train_arguments(options: TrainOptions) -> list[str]:
     args = ["train"]
     for flag, value in (("--task", options.task), ("--num-envs", options.num_envs), ("--device", options.device),
                         ("--seed", options.seed), ("--max-iterations", options.max_iterations),
-                        ("--physics", options.physics), ("--run-name", options.run_name),
+                        ("--physics", options.physics), ("--frontend", options.frontend),
+                        ("--run-name", options.run_name),
                         ("--runs-dir", options.runs_dir), ("--resume", options.resume)):
         if value is not None:
             args += [flag, str(value)]

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, check_number
+from ..task.spec import REGISTERED
 from .checkpoint import check_model_shapes, check_task, checkpoint_task, load_checkpoint
 from .export import resolve_checkpoint
+from .frontend import check_frontend
 from .policy import run_dir_of
 
 SUCCESS_TERM = "goal_reached"
@@ -41,7 +43,7 @@ class PlayResult:
 def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = None, device: str | None = None,
          seed: int | None = None, overrides: tuple[str, ...] = (), tasks: tuple[str, ...] = (),
          after_step: Callable[[Any], None] | None = None, video: str | os.PathLike | None = None,
-         video_length: int | None = None) -> PlayResult:
+         video_length: int | None = None, frontend: str | None = None) -> PlayResult:
     """Play ``episodes`` episodes of a checkpoint (or a run directory's ``nn/last.pth``) with the mean action.
 
     The env is the run's task with the run's overrides (from ``run.json``) plus ``overrides``; it is built in the
@@ -49,8 +51,10 @@ def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = N
     loaded when its task is still unknown. ``after_step`` is called with the unwrapped env after every step (a
     benchmark's measurements). ``video`` records env 0 into that ``.mp4`` file (:mod:`stripe_kit.render`) for
     ``video_length`` frames, one episode when None; play goes on until both the episodes and the video are done.
+    ``frontend`` is ``torch`` or ``warp`` (:mod:`stripe_kit.train.frontend`; the device's faster one when None).
     """
     check_number("episodes", episodes, 1, 10**6, integer=True)
+    check_frontend(frontend, None)
     if video_length is not None:
         check_number("video_length", video_length, 1, 10**6, integer=True)
     if video is not None:
@@ -68,7 +72,7 @@ def play(source: str | os.PathLike, episodes: int = 10, num_envs: int | None = N
         raise SpecError("video", str(video), "a run on Newton physics (videos draw the robot from the Newton model)")
     num_envs = num_envs or min(episodes, 16)
     seed = manifest.get("seed", 42) if seed is None else seed
-    plan = _plan(task, num_envs, device, seed, run_overrides + list(overrides), manifest.get("physics"))
+    plan = _plan(task, num_envs, device, seed, run_overrides + list(overrides), manifest.get("physics"), frontend)
     if not _RUN_LOCK.acquire(blocking=False):
         raise TrainingBusyError("a training run is live in this process; play needs the process's one simulation")
     try:
@@ -102,17 +106,21 @@ class _PlayPlan:
     device: str
     env_cfg: Any
     agent_cfg: dict
+    frontend: str
 
 
-def _plan(task: str, num_envs: int, device: str | None, seed: int, overrides: list[str], physics: str | None):
+def _plan(task: str, num_envs: int, device: str | None, seed: int, overrides: list[str], physics: str | None,
+          frontend: str | None = None) -> _PlayPlan:
     from ..task.agent import default_device
-    from .runner import TrainOptions, resolve_configs
+    from .frontend import resolve_frontend
+    from .plan import TrainOptions, resolve_configs
 
-    TrainOptions(task=task, num_envs=num_envs, device=device, seed=seed, physics=physics,
+    TrainOptions(task=task, num_envs=num_envs, device=device, seed=seed, physics=physics, frontend=frontend,
                  overrides=tuple(overrides)).validate()
     device = device or default_device()
     _, env_cfg, agent_cfg = resolve_configs(task, num_envs, device, seed, physics, overrides)
-    return _PlayPlan(task, device, env_cfg, agent_cfg)
+    frontend = resolve_frontend(frontend, device, physics or REGISTERED[task].sim.physics)
+    return _PlayPlan(task, device, env_cfg, agent_cfg, frontend)
 
 
 def checkpoint_run(path: Path, state: dict, tasks: Sequence[str] = ()) -> tuple[str, Path | None, dict, list[str]]:
@@ -126,7 +134,7 @@ def checkpoint_run(path: Path, state: dict, tasks: Sequence[str] = ()) -> tuple[
     Raises:
         SpecError: If the task is unknown or is not the checkpoint's.
     """
-    from .runner import read_manifest
+    from .plan import read_manifest
     from .tasks import load_recorded_sources, load_tasks
 
     load_tasks(tasks)
@@ -148,11 +156,12 @@ def make_player(plan: Any, state: dict, path: Path) -> tuple[Any, Any, Any]:
 
     The caller closes the env (it is closed here only when making the player fails).
     """
-    import gymnasium as gym
     from isaaclab_rl.rl_games import RlGamesVecEnvWrapper
     from rl_games.torch_runner import Runner
 
-    env = gym.make(plan.task, cfg=plan.env_cfg)
+    from .frontend import make_env
+
+    env = make_env(plan.task, plan.env_cfg, plan.frontend)
     try:
         wrapped = RlGamesVecEnvWrapper.from_agent_cfg(env.unwrapped, plan.agent_cfg)
         config = plan.agent_cfg["params"]["config"]

@@ -24,7 +24,8 @@ import threading
 from typing import Any
 
 from .control import MetricsCallback, TrainControl, TrainStatus
-from .runner import RunResult, TrainingBusyError, TrainOptions, one_line, train
+from .plan import RunResult, TrainOptions
+from .runner import TrainingBusyError, one_line, train
 
 _ACTIVE_LOCK = threading.Lock()
 _ACTIVE: TrainingSession | None = None

@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from .console import thread_stdout_to
-from .runner import RunPlan, RunResult, TrainOptions, build_env, train
+from .plan import RunPlan, RunResult, TrainOptions
+from .runner import build_env, train
 from .session import TrainingSession
 
 

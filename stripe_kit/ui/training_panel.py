@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
+from ..train.frontend import FRONTENDS
 from .fields import error_message
 from .observable import ERROR, ObservableModel
 
@@ -36,7 +37,7 @@ class OptionField:
     """One training option with its text, parsed value (None: the task's default) and last one-line error.
 
     Args:
-        name: Option name of :class:`~stripe_kit.train.runner.TrainOptions`.
+        name: Option name of :class:`~stripe_kit.train.plan.TrainOptions`.
         kind: ``"int"`` or ``"str"``.
         minimum, maximum: Bounds of an ``"int"`` option.
         choices: Accepted values of a ``"str"`` option (None: any).
@@ -184,6 +185,8 @@ class TrainingPanelModel(ObservableModel):
                             choices=("cpu", "cuda"), value=device),
                 OptionField("physics", "str", "Physics", "newton or physx (empty: the task's default)",
                             choices=("newton", "physx"), value=physics),
+                OptionField("frontend", "str", "Frontend", "torch or warp, Isaac Lab's Warp frontend (empty: the "
+                            "faster on the device)", choices=FRONTENDS),
                 OptionField("max_iterations", "int", "Max iterations", "PPO epochs (empty: the agent's default)",
                             minimum=1, maximum=10**9),
                 OptionField("seed", "int", "Seed", "Seed of the scene, env and agent (empty: 42)",
@@ -237,7 +240,8 @@ class TrainingPanelModel(ObservableModel):
         return self._succeed(SELECTION, f"selected {task}")
 
     def set_option(self, name: str, value: Any) -> bool:
-        """Set an option (``num_envs``, ``device``, ``physics``, ``max_iterations``, ``seed``) from a value or its text.
+        """Set an option (``num_envs``, ``device``, ``physics``, ``frontend``, ``max_iterations``, ``seed``) from a value
+        or its text.
 
         Returns:
             True if applied; False (with :attr:`error` and the option's own error set) otherwise.
@@ -250,8 +254,8 @@ class TrainingPanelModel(ObservableModel):
         return self._succeed(OPTION, f"{name} = {field.text or '(default)'}")
 
     def train_options(self) -> Any:
-        """The :class:`~stripe_kit.train.runner.TrainOptions` a start would use now."""
-        from ..train.runner import TrainOptions
+        """The :class:`~stripe_kit.train.plan.TrainOptions` a start would use now."""
+        from ..train.plan import TrainOptions
 
         values = {name: field.value for name, field in self.options.items()}
         return TrainOptions(task=self.task, runs_dir=self.runs_dir, overrides=self.overrides, progress="off",

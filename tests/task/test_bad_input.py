@@ -133,7 +133,7 @@ def test_setting_of_the_other_backend_or_unknown_backend_is_one_line(make, expec
 
 
 def _resolve_with(physics: str, override: str):
-    from stripe_kit.train.runner import resolve_configs
+    from stripe_kit.train.plan import resolve_configs
     from stripe_kit.train.tasks import load_tasks
 
     load_tasks()
@@ -143,7 +143,7 @@ def _resolve_with(physics: str, override: str):
 def test_a_task_tuned_for_newton_runs_on_physx_with_physx_defaults_and_accepts_physx_settings():
     """The Go2 task sets MuJoCo-Warp's njmax and nconmax: on PhysX they are cleared, not refused; PhysX settings
     given with --physics physx apply to a task written for Newton."""
-    from stripe_kit.train.runner import resolve_configs
+    from stripe_kit.train.plan import resolve_configs
     from stripe_kit.train.tasks import load_tasks
 
     load_tasks()

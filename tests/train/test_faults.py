@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -33,8 +32,9 @@ WRITER = textwrap.dedent(
 
 
 def test_kill_9_during_checkpoint_writes_leaves_the_previous_checkpoint_loadable(tmp_path):
+    """Each kill lands while the writer's temporary file exists, so mid-write (a kill at a random moment missed
+    every write now and then on a loaded machine)."""
     path = tmp_path / "last.pth"
-    rng = random.Random(0)
     torch.manual_seed(0)
     weights = torch.randn(4_000_000)
     epoch = 0
@@ -42,7 +42,9 @@ def test_kill_9_during_checkpoint_writes_leaves_the_previous_checkpoint_loadable
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(epoch)],
                                 stdout=subprocess.PIPE, text=True)
         proc.stdout.readline()  # one whole write done
-        time.sleep(rng.uniform(0.0, 0.4))  # then kill at a random moment, most likely mid-write
+        deadline = time.monotonic() + 30
+        while not list(tmp_path.glob(f".last.pth.{proc.pid}.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.0005)  # until this writer's next write has begun
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         state = torch.load(path, weights_only=False)

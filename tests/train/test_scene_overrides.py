@@ -6,7 +6,7 @@ import pytest
 
 from stripe_kit.errors import SpecError
 from stripe_kit.task import REGISTERED
-from stripe_kit.train.runner import resolve_configs
+from stripe_kit.train.plan import resolve_configs
 from stripe_kit.train.tasks import load_tasks
 from train_support import TASK
 

@@ -122,7 +122,8 @@ def test_failures_keep_options_and_history(panel_runs):
     assert failed["state"] == "failed"
     assert failed["error"] and "\n" not in failed["error"]
     assert failed["history"] == epochs  # the failed run never reached an epoch: the last run's history stays
-    assert failed["options"] == {"num_envs": 4, "device": "cpu", "physics": None, "max_iterations": 200, "seed": 7}
+    assert failed["options"] == {"num_envs": 4, "device": "cpu", "physics": None, "frontend": None, "max_iterations": 200,
+                                 "seed": 7}
     assert "error" in failed["events"]
 
 
@@ -133,3 +134,19 @@ def test_physics_option_reaches_the_run_options():
     assert not model.set_option("physics", "bullet")
     assert "physics" in model.error and "newton, physx" in model.error and "\n" not in model.error
     assert model.train_options().physics == "newton"
+
+
+def test_frontend_option_reaches_the_run_options_and_the_headless_command():
+    from stripe_kit.errors import SpecError
+    from stripe_kit.train.headless import train_arguments
+
+    model = TrainingPanelModel(tasks=["Stripe-Forest-Walk-Ant"])
+    assert model.train_options().frontend is None  # the device's faster one
+    assert model.set_option("frontend", "warp") and model.train_options().frontend == "warp"
+    command = train_arguments(model.train_options())
+    assert command[command.index("--frontend") + 1] == "warp"
+    assert not model.set_option("frontend", "jax")
+    assert "frontend" in model.error and "torch, warp" in model.error and "\n" not in model.error
+    assert model.set_option("physics", "physx")
+    with pytest.raises(SpecError, match="frontend: got 'warp'; expected torch with physics 'physx'"):
+        model.train_options().validate()  # what a start checks first

@@ -20,6 +20,7 @@ from .observations import (
     base_heading,
     base_height_above_ground,
     heading_to_target,
+    height_scan,
     nearest_obstacles,
     ray_distances,
     walk_direction,

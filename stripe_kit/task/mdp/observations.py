@@ -45,6 +45,16 @@ def ray_distances(env: StripeEnv, sensor_cfg: SceneEntityCfg) -> torch.Tensor:
     return env.scene.sensors[sensor_cfg.name].data.distances.torch
 
 
+def height_scan(env: StripeEnv, sensor_cfg: SceneEntityCfg, offset: float = 0.5) -> torch.Tensor:
+    """Height of the sensor above each ray's hit, less ``offset`` [m], shape (num_envs, rays).
+
+    Isaac Lab's ``height_scan``, defined here so that Isaac Lab's Warp frontend finds its twin for a
+    :class:`~stripe_kit.task.sensors.SceneRayCaster` in :mod:`stripe_kit.warp.task.mdp`.
+    """
+    data = env.scene.sensors[sensor_cfg.name].data
+    return data.pos_w.torch[:, 2:3] - data.ray_hits_w.torch[..., 2] - offset
+
+
 def base_height_above_ground(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
     """Height of the robot base above the generated ground under it [m], shape (num_envs, 1)."""
     base = env.scene[asset_cfg.name].data.root_pos_w.torch

@@ -105,3 +105,31 @@ def physics_diverged(env: StripeEnv, out, max_root_speed: float = 50.0,
     wp.launch(_physics_diverged_kernel, dim=env.num_envs,
               inputs=[data.root_pos_w.warp, data.root_com_vel_w.warp, data.joint_pos.warp, data.joint_vel.warp,
                       float(max_root_speed), out], device=env.device)
+
+
+@wp.kernel
+def _goal_reached_kernel(root_pos: wp.array(dtype=wp.vec3f), goals: wp.array(dtype=wp.vec3f),
+                         threshold: wp.float32, mark: wp.bool, succeeded: wp.array(dtype=wp.bool),
+                         out: wp.array(dtype=wp.bool)):
+    e = wp.tid()
+    p = root_pos[e]
+    goal = goals[e]
+    reached = wp.length(wp.vec2f(goal[0] - p[0], goal[1] - p[1])) < threshold
+    out[e] = reached
+    if mark and reached:
+        succeeded[e] = True
+
+
+def goal_reached(env: StripeEnv, out, command_name: str = "goal",
+                 asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> None:
+    """Terminate (successfully) when the base is within the command's success threshold of the goal; a
+    :class:`~stripe_kit.task.mdp.SceneGoalCommand` records the success before the reset, as the torch term does."""
+    from ....task.mdp.commands import SceneGoalCommand
+
+    command = env.command_manager.get_term(command_name)
+    mark = isinstance(command, SceneGoalCommand)
+    succeeded = wp.from_torch(command._succeeded, dtype=wp.bool) if mark else out
+    wp.launch(_goal_reached_kernel, dim=env.num_envs,
+              inputs=[env.scene[asset_cfg.name].data.root_pos_w.warp,
+                      wp.from_torch(command.pos_command_w, dtype=wp.vec3f),
+                      float(command.cfg.position_success_threshold), mark, succeeded, out], device=env.device)
