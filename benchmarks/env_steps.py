@@ -7,6 +7,7 @@ prefixed ``RESULT``. One variant per process, because Isaac Lab allows one simul
 - ``forest_physx``: the same task built with ``physics="physx"`` (kitless: ovphysx), to set beside ``forest``;
 - ``forest_warp``: the same task on Isaac Lab's Warp frontend (:mod:`stripe_kit.warp`: every term's Warp twin, the
   obstacle refresh and the ray ring included, the step captured in CUDA graphs on a GPU; eagerly on a CPU);
+  ``no_obstacles_warp``: the obstacle-free twin there (what the obstacles cost once the host no longer bounds a step);
 - ``no_obstacles``: the same task, robot and terrain with an empty palette (the slots stay parked);
 - ``ant_direct``: Isaac Lab's own ``Isaac-Ant-Direct`` (offline Ant) on the same generated terrain;
 - ``ant_manager``: Isaac Lab's own manager-based ``Isaac-Ant`` (offline Ant) on the same terrain: what the
@@ -31,7 +32,7 @@ import torch
 
 from . import spread
 
-VARIANTS = ("forest", "forest_physx", "forest_warp", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp",
+VARIANTS = ("forest", "forest_physx", "forest_warp", "no_obstacles", "no_obstacles_warp", "ant_direct", "ant_manager", "ant_direct_warp",
             "ant_manager_warp", "dense_forest")
 
 
@@ -79,7 +80,7 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_bu
         task = ISAAC_ANTS[variant]
         env_cfg = _isaac_ant_cfg(variant, walk, num_envs, device, seed, phases)
     else:
-        if variant == "no_obstacles":
+        if variant in ("no_obstacles", "no_obstacles_warp"):
             walk = walk.replace(scene=walk.scene.replace(assets=[]))
         elif variant == "dense_forest":
             walk = walk.replace(scene=_dense_forest_scene())
@@ -104,7 +105,7 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_bu
 
         type(walk.scene).generate = timed_generate
     start = time.perf_counter()
-    if variant == "forest_warp":
+    if variant in STRIPE_WARP:
         from stripe_kit.train.frontend import make_env
 
         env = make_env(task, env_cfg, "warp").unwrapped
@@ -135,6 +136,8 @@ ISAAC_ANTS = {"ant_direct": "Isaac-Ant-Direct", "ant_manager": "Isaac-Ant", "ant
 """Baseline variants: Isaac Lab's own Ant tasks."""
 WARP_FRONTEND = ("ant_direct_warp", "ant_manager_warp")
 """Variants built by Isaac Lab's Warp frontend instead of ``gym.make``."""
+STRIPE_WARP = ("forest_warp", "no_obstacles_warp")
+"""STRIPE-kit variants built on the Warp frontend (:func:`stripe_kit.train.frontend.make_env`)."""
 
 
 def _isaac_ant_cfg(variant: str, walk, num_envs: int, device: str, seed: int, phases: dict):

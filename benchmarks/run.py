@@ -36,8 +36,8 @@ from . import spread
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PACKAGES = ("isaaclab", "newton", "warp-lang", "mujoco-warp", "torch", "rl-games", "numpy")
-VARIANTS = ("forest", "forest_physx", "forest_warp", "no_obstacles", "ant_direct", "ant_manager", "ant_direct_warp",
-            "ant_manager_warp")
+VARIANTS = ("forest", "forest_physx", "forest_warp", "no_obstacles", "no_obstacles_warp", "ant_direct", "ant_manager",
+            "ant_direct_warp", "ant_manager_warp")
 FORESTS = ("forest", "forest_physx", "forest_warp")
 """The forest task's variants; the others are its baselines."""
 CUDA_ONLY = ("ant_direct_warp", "ant_manager_warp")
@@ -158,7 +158,7 @@ def ratios(steps: list[dict]) -> list[dict]:
     for result in steps:
         if result and "env_steps_per_s" in result:
             by_size.setdefault(result["num_envs"], {})[result["variant"]] = result["env_steps_per_s"]["median"]
-    baselines = [name for name in VARIANTS if name not in FORESTS]
+    baselines = [name for name in VARIANTS if name not in (*FORESTS, "no_obstacles_warp")]
     rows = []
     for n, v in sorted(by_size.items()):
         row = {"num_envs": n}
@@ -167,8 +167,8 @@ def ratios(steps: list[dict]) -> list[dict]:
             row.update({"physx_vs_newton": v["forest_physx"] / v["forest"]} if "forest_physx" in v else {})
             row.update({"warp_vs_torch": v["forest_warp"] / v["forest"]} if "forest_warp" in v else {})
         if "forest_warp" in v:
-            row.update({f"forest_warp_vs_{name}": v["forest_warp"] / v[name] for name in ("ant_manager_warp",
-                                                                                         "ant_direct_warp") if name in v})
+            row.update({f"forest_warp_vs_{name}": v["forest_warp"] / v[name]
+                        for name in ("ant_manager_warp", "ant_direct_warp", "no_obstacles_warp") if name in v})
         if len(row) > 1:
             rows.append(row)
     return rows

@@ -66,6 +66,25 @@ def test_stripe_kit_train_on_physx_checkpoints(stripe_kit_bin, tmp_path):
     assert all(torch.isfinite(value).all() for value in state["model"].values() if value.is_floating_point())
 
 
+def test_stripe_kit_train_and_play_on_the_warp_frontend(stripe_kit_bin, tmp_path):
+    """``--frontend warp``: the run is built on Isaac Lab's Warp frontend (twins eagerly on a CPU), checkpoints,
+    records its frontend, and plays back on it."""
+    proc = run_cli(
+        stripe_kit_bin, "train", "--frontend", "warp", "--device", "cpu", "--num-envs", "4", "--max-iterations", "2",
+        "--run-name", "warp", "--runs-dir", str(tmp_path), "agent.horizon_length=16",
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    run_dir = tmp_path / "Stripe-Forest-Walk-Ant" / "warp"
+    assert json.loads((run_dir / "run.json").read_text())["frontend"] == "warp"
+    assert "ManagerCallSwitch configuration" in (run_dir / "console.log").read_text()  # Isaac Lab's Warp env built it
+    state = torch.load(run_dir / "nn" / "last.pth", map_location="cpu", weights_only=False)
+    assert state["epoch"] == 2 and state["frame"] == 2 * 4 * 16
+    played = run_cli(stripe_kit_bin, "play", str(run_dir), "--frontend", "warp", "--episodes", "2", "--num-envs", "2",
+                     "--device", "cpu", "sim.episode_length_s=2")
+    assert played.returncode == 0, played.stdout[-3000:] + played.stderr[-3000:]
+    assert "episodes:   2" in played.stdout, played.stdout
+
+
 def _listed_tasks(stdout: str) -> set[str]:
     """Task ids in the rows of Isaac Lab's ``list_envs`` table."""
     return {cells[2] for line in stdout.splitlines() if len(cells := [c.strip() for c in line.split("|")]) > 3

@@ -9,16 +9,16 @@ from typing import Any
 import torch
 import warp as wp
 
-from .frontend import TWIN_ROOT
+from .frontend import TWIN_ROOTS
 
 
 def twin_differences(env: Any, torch_cfg: Any) -> dict[str, tuple[float, int]]:
     """How far each STRIPE-kit twin of a Warp-frontend env is from its torch term, now.
 
-    Every observation, reward and termination term of ``env`` whose function lives in :mod:`stripe_kit.warp` is
-    called into a fresh array beside the torch function that ``torch_cfg`` (the same task's config, not adapted
-    by the frontend) names for it, with the term's parameters, on the env's current state. A user task's own
-    twins are checked the same way when their package is registered as a mirror.
+    Every observation, reward and termination term of ``env`` whose function lives in a registered twin package
+    (:mod:`stripe_kit.warp`, and a user's registered with :func:`~stripe_kit.warp.register_twin_package`) is called
+    into a fresh array beside the torch function that ``torch_cfg`` (the same task's config, not adapted by the
+    frontend) names for it, with the term's parameters, on the env's current state.
 
     Args:
         env: The unwrapped env built by :class:`~stripe_kit.warp.StripeWarpFrontend`.
@@ -63,6 +63,6 @@ def _twinned_terms(env: Any, torch_cfg: Any) -> Iterator[tuple[str, Any, Any, in
 
 
 def _is_twin(func: Any) -> bool:
-    """Whether a term function (or a class-based term's instance) is one of STRIPE-kit's twins."""
+    """Whether a term function (or a class-based term's instance) is a twin of a registered package's term."""
     module = getattr(func, "__module__", None) or type(func).__module__
-    return module.startswith(TWIN_ROOT + ".")
+    return any(module.startswith(root + ".") for root in TWIN_ROOTS)

@@ -9,19 +9,28 @@ from isaaclab_experimental.envs.frontend import WarpFrontend
 
 TWIN_ROOT = "stripe_kit.warp"
 """Mirror of the ``stripe_kit`` package holding the Warp twins of its terms."""
+TWIN_ROOTS: set[str] = set()
+"""Every mirror registered with :func:`register_twin_package` (the packages whose twins are checked by
+:func:`~stripe_kit.warp.checks.twin_differences`)."""
 
 
-def register_twin_package() -> None:
-    """Let Isaac Lab's :class:`WarpFrontend` find the twins of ``stripe_kit`` terms in :mod:`stripe_kit.warp`.
+def register_twin_package(package: str = "stripe_kit", twins: str = TWIN_ROOT) -> None:
+    """Let Isaac Lab's :class:`WarpFrontend` find the twins of ``package``'s terms in the package ``twins``.
 
     Resolution stays Isaac Lab's: ``stripe_kit.task.mdp.terminations.off_terrain`` has its twin ``off_terrain`` in
-    the nearest ``mdp`` package of the mirrored path, ``stripe_kit.warp.task.mdp``. The mirror goes into
+    the nearest ``mdp`` package of the mirrored path, ``stripe_kit.warp.task.mdp``. A user's task package registers
+    its own mirror the same way (``register_twin_package("my_tasks", "my_tasks_warp")``). The mirror goes into
     ``WarpFrontend``'s own table, not a subclass's, because Isaac Lab's Warp env adapts every cfg with
     ``WarpFrontend`` itself (``ManagerBasedRLEnvWarp.__init__``), whichever frontend built it. Idempotent.
+
+    Args:
+        package: Top-level package of the torch terms.
+        twins: Package that mirrors it with the Warp twins.
     """
-    if WarpFrontend.MIRROR_ROOTS.get("stripe_kit") != TWIN_ROOT:
-        WarpFrontend.MIRROR_ROOTS = {"stripe_kit": TWIN_ROOT, **WarpFrontend.MIRROR_ROOTS}
-        WarpFrontend.WARP_ROOT_PREFIXES = (TWIN_ROOT, *WarpFrontend.WARP_ROOT_PREFIXES)
+    TWIN_ROOTS.add(twins)
+    if WarpFrontend.MIRROR_ROOTS.get(package) != twins:
+        WarpFrontend.MIRROR_ROOTS = {package: twins, **WarpFrontend.MIRROR_ROOTS}
+        WarpFrontend.WARP_ROOT_PREFIXES = (twins, *WarpFrontend.WARP_ROOT_PREFIXES)
 
 
 class StripeWarpFrontend(WarpFrontend):

@@ -6,8 +6,21 @@ import numpy as np
 import pytest
 from support import run_python
 
-def test_warp_frontend_finds_a_twin_for_every_term_of_every_showcase_task_and_names_a_missing_one():
-    result = run_python("""
+def test_warp_frontend_finds_a_twin_for_every_term_of_every_showcase_task_and_names_a_missing_one(tmp_path):
+    """Isaac Lab's mirrors alone lack STRIPE-kit's twins; with ``stripe_kit.warp`` every showcase term has one; a
+    user's torch-only term is named; a user's own mirror, once registered, supplies its twin."""
+    (tmp_path / "my_tasks" / "mdp").mkdir(parents=True)
+    (tmp_path / "my_tasks_warp" / "mdp").mkdir(parents=True)
+    for package in ("my_tasks", "my_tasks_warp"):
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "my_tasks" / "mdp" / "__init__.py").write_text(
+        "def steps_so_far(env):\n    return env.episode_length_buf.float()\n")
+    (tmp_path / "my_tasks_warp" / "mdp" / "__init__.py").write_text(
+        "def steps_so_far(env, out):\n    pass  # a twin would launch its kernel here\n")
+    result = run_python(f"""
+import sys
+sys.path.insert(0, {str(tmp_path)!r})
+""" + """
 import json
 from isaaclab.managers import RewardTermCfg
 from isaaclab_experimental.envs.frontend import WarpFrontend
@@ -30,6 +43,14 @@ def my_torch_only_reward(env):
 
 cfg.rewards.mine = RewardTermCfg(func=my_torch_only_reward, weight=1.0)
 reports["user_term"] = StripeWarpFrontend.check_compatibility(cfg)
+from my_tasks import mdp as my_mdp
+from stripe_kit.warp import register_twin_package
+
+cfg = REGISTERED[tasks[0]].env_cfg(num_envs=2, device="cpu")
+cfg.rewards.steps = RewardTermCfg(func=my_mdp.steps_so_far, weight=1.0)
+reports["user_package_alone"] = StripeWarpFrontend.check_compatibility(cfg)
+register_twin_package("my_tasks", "my_tasks_warp")
+reports["user_package_registered"] = StripeWarpFrontend.check_compatibility(cfg)
 print("RESULT " + json.dumps(reports))
 """)
     isaac = result["isaac_lab_alone"]
@@ -38,6 +59,8 @@ print("RESULT " + json.dumps(reports))
     for task in ("Stripe-Forest-Walk-Ant", "Stripe-Forest-Goal-Ant", "Stripe-Forest-Velocity-Go2"):
         assert result[task] is None, (task, result[task])  # every term has its twin
     assert "rewards.mine.func: no warp twin for 'my_torch_only_reward'" in result["user_term"], result["user_term"]
+    assert "no warp twin for 'steps_so_far'" in result["user_package_alone"], result["user_package_alone"]
+    assert result["user_package_registered"] is None, result["user_package_registered"]
 
 
 SHOWCASE_TWINS = """
