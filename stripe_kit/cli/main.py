@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import SpecError
-from ..train.frontend import DEFAULT_FRONTENDS
+from ..train.frontend import DEFAULT_FRONTENDS, FRONTENDS
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -266,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--max-iterations", type=_positive_int, default=None,
                              help="total PPO epochs (a resumed run continues up to it)")
             sub.add_argument("--physics", default=None, help="physics backend: newton (default) or physx")
-            sub.add_argument("--frontend", default=None, help=FRONTEND_HELP)
+            sub.add_argument("--frontend", default=None, choices=FRONTENDS, help=FRONTEND_HELP)
             sub.add_argument("--run-name", default=None, help="run directory name (default: a timestamp)")
             sub.add_argument("--runs-dir", default="runs", help="root of run directories (default: ./runs)")
             sub.add_argument("--resume", default=None, metavar="RUN_DIR",
@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
                              help="environments (default min(episodes, 16))")
             sub.add_argument("--device", default=None, help="cpu, cuda or cuda:N")
             sub.add_argument("--seed", type=int, default=None, help="seed (default: the run's)")
-            sub.add_argument("--frontend", default=None, help=FRONTEND_HELP)
+            sub.add_argument("--frontend", default=None, choices=FRONTENDS, help=FRONTEND_HELP)
             sub.add_argument("--video", default=None, metavar="FILE.mp4",
                              help="record env 0 (camera following its robot) into FILE.mp4")
             sub.add_argument("--video-length", type=_positive_int, default=None, metavar="STEPS",

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, check_number
-from ..task.spec import REGISTERED
 from .checkpoint import check_model_shapes, check_task, checkpoint_task, load_checkpoint
 from .export import resolve_checkpoint
 from .frontend import check_frontend
@@ -112,6 +111,7 @@ class _PlayPlan:
 def _plan(task: str, num_envs: int, device: str | None, seed: int, overrides: list[str], physics: str | None,
           frontend: str | None = None) -> _PlayPlan:
     from ..task.agent import default_device
+    from ..task.spec import REGISTERED
     from .frontend import resolve_frontend
     from .plan import TrainOptions, resolve_configs
 
