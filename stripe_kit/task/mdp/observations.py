@@ -6,6 +6,7 @@ import functools
 from typing import TYPE_CHECKING
 
 import torch
+from isaaclab.envs.mdp import observations as isaaclab_observations
 from isaaclab.managers import SceneEntityCfg
 
 if TYPE_CHECKING:
@@ -48,11 +49,10 @@ def ray_distances(env: StripeEnv, sensor_cfg: SceneEntityCfg) -> torch.Tensor:
 def height_scan(env: StripeEnv, sensor_cfg: SceneEntityCfg, offset: float = 0.5) -> torch.Tensor:
     """Height of the sensor above each ray's hit, less ``offset`` [m], shape (num_envs, rays).
 
-    Isaac Lab's ``height_scan``, defined here so that Isaac Lab's Warp frontend finds its twin for a
+    Isaac Lab's ``height_scan``, named here so that Isaac Lab's Warp frontend finds its twin for a
     :class:`~stripe_kit.task.sensors.SceneRayCaster` in :mod:`stripe_kit.warp.task.mdp`.
     """
-    data = env.scene.sensors[sensor_cfg.name].data
-    return data.pos_w.torch[:, 2:3] - data.ray_hits_w.torch[..., 2] - offset
+    return isaaclab_observations.height_scan(env, sensor_cfg, offset)
 
 
 def base_height_above_ground(env: StripeEnv, asset_cfg: SceneEntityCfg = SceneEntityCfg("robot")) -> torch.Tensor:
