@@ -25,6 +25,7 @@ Env-steps/s is timed around ``env.step`` with random actions and a device synchr
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import time
 
@@ -63,9 +64,11 @@ def _dense_forest_scene():
     )
 
 
-def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_buckets: int | None = None):
-    """Build the variant's env (``physx_size_buckets`` for ``forest_physx``); returns the env and its creation
-    phases [s]."""
+def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_buckets: int | None = None,
+          sim: dict | None = None):
+    """Build the variant's env (``physx_size_buckets`` for ``forest_physx``; ``sim``: the walk task's
+    ``SimSettings`` changed, e.g. ``{"njmax": 45}`` to see what the solver's size costs); returns the env and its
+    creation phases [s]."""
     import gymnasium as gym
     from isaaclab.utils.timer import Timer
 
@@ -86,6 +89,8 @@ def build(variant: str, num_envs: int, device: str, seed: int = 1, physx_size_bu
             walk = walk.replace(scene=_dense_forest_scene())
         elif variant == "forest_physx" and physx_size_buckets is not None:
             walk = walk.replace(sim=walk.sim.replace(physics="physx", physx_size_buckets=physx_size_buckets))
+        if sim:
+            walk = walk.replace(sim=walk.sim.replace(**sim))
         task = f"Bench-{variant}"
         walk.register(task)
         env_cfg = walk.env_cfg(num_envs=num_envs, device=device, physics=PHYSICS.get(variant, "newton"))
@@ -183,12 +188,12 @@ def _random_actions(env) -> torch.Tensor:
 
 
 def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int,
-            physx_size_buckets: int | None = None) -> dict:
+            physx_size_buckets: int | None = None, sim: dict | None = None) -> dict:
     """Build the variant and time ``repeats`` windows of ``steps`` env steps each."""
     gpu = device.startswith("cuda")
     if gpu:
         memory_before = _device_memory_used(device)
-    env, phases = build(variant, num_envs, device, physx_size_buckets=physx_size_buckets)
+    env, phases = build(variant, num_envs, device, physx_size_buckets=physx_size_buckets, sim=sim)
     phases["slots_per_env"] = sum(env.obstacles.slots.values()) if hasattr(env, "obstacles") else 0
     for _ in range(10):
         env.step(_random_actions(env))
@@ -204,6 +209,7 @@ def measure(variant: str, num_envs: int, device: str, steps: int, repeats: int,
         "variant": variant,
         "num_envs": num_envs,
         "device": device,
+        **({"sim": sim} if sim else {}),
         "env_steps_per_s": spread(rates),
         "rates": rates,
         "creation_s": phases,
@@ -223,8 +229,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--physx-size-buckets", type=int, default=None, help="forest_physx: size buckets per kind")
+    parser.add_argument("--sim", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="the forest variants' SimSettings changed (njmax=45 nconmax=25: Isaac-Ant's solver size)")
     args = parser.parse_args()
-    result = measure(args.variant, args.num_envs, args.device, args.steps, args.repeats, args.physx_size_buckets)
+    sim = {}
+    for item in args.sim:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--sim: {item!r} is not accepted; give KEY=VALUE, e.g. njmax=45")
+        sim[key] = ast.literal_eval(value)
+    if sim and args.variant in ISAAC_ANTS:
+        parser.error(f"--sim: not accepted with {args.variant}; it changes the STRIPE-kit variants' SimSettings")
+    result = measure(args.variant, args.num_envs, args.device, args.steps, args.repeats, args.physx_size_buckets, sim)
     print("RESULT " + json.dumps(result), flush=True)
 
 

@@ -4,6 +4,13 @@ Run as ``python -m benchmarks.profile_step --variant forest --num-envs 64 --devi
 and the physics step are wrapped in ``torch.profiler.record_function`` ranges, so the table shows their share of the
 step; ``ops_per_step`` counts the torch operators a step dispatches (on CUDA, about the kernel launches whose
 CPU-side cost bounds a small env's step rate). Prints one JSON line prefixed ``RESULT``.
+
+On the Warp frontend (``forest_warp``, ``no_obstacles_warp``, ``ant_*_warp``) the managers run as captured stages:
+each stage of :class:`~isaaclab_experimental.utils.manager_call_switch.ManagerCallSwitch` gets its range (host time:
+launching its graph; device time: the graph's kernels), beside the eager work around them (the physics step, the
+scene update, the obstacle refresh, the reset path, the commands). On CUDA the result also holds the kernels by
+device time, the device's busy time and the launches per step, and the step's wall time measured without the
+profiler: a step whose wall time is near its device time is bound by the GPU, one well above it by the host.
 """
 
 from __future__ import annotations
@@ -54,11 +61,26 @@ class Ranged:
         return getattr(self.func, attr)
 
 
+WARP_RANGES = {
+    "physics": ("sim", "step"),
+    "scene.update": ("scene", "update"),
+    "obstacles.follow": ("obstacles", "follow"),
+    "resets": (None, "_reset_idx"),
+    "reset.curriculum": ("curriculum_manager", "compute"),
+    "reset.commands": ("command_manager", "reset"),
+    "commands": ("command_manager", "compute"),
+}
+"""Eager ranges of a Warp-frontend step; its captured stages get one range each (``stage.<name>``)."""
+
+
 def instrument(env) -> None:
     """Wrap the physics step, each manager, each manager and event term and the robot's writes in profiler ranges.
 
     The wrappers are instance attributes and term-config fields of this env only; the classes stay as they are.
     """
+    if hasattr(env, "_manager_call_switch"):
+        instrument_warp(env)
+        return
     for name, (owner, method) in RANGES.items():
         target = env if owner is None else getattr(env, owner, None)
         if target is not None and hasattr(target, method):
@@ -73,6 +95,26 @@ def instrument(env) -> None:
     for method in dir(type(robot)):
         if method.startswith("write_") and callable(getattr(robot, method)):
             setattr(robot, method, Ranged(f"robot.{method}", getattr(robot, method)))
+
+
+def instrument_warp(env) -> None:
+    """Ranges for a Warp-frontend env: each captured stage, and the eager work between them.
+
+    The terms run inside the stages' CUDA graphs, so they get no ranges: their kernels (named after the twins) show in
+    the kernel table instead.
+    """
+    for name, (owner, method) in WARP_RANGES.items():
+        target = env if owner is None else getattr(env, owner, None)
+        if target is not None and hasattr(target, method):
+            setattr(target, method, Ranged(name, getattr(target, method)))
+    switch = env._manager_call_switch
+    call_stage = switch.call_stage
+
+    def ranged_call_stage(*, stage: str, **kwargs):
+        with record_function(f"stage.{stage}"):
+            return call_stage(stage=stage, **kwargs)
+
+    switch.call_stage = ranged_call_stage
 
 
 def _term_cfg_lists(manager) -> list[list[tuple[str, object]]]:
@@ -93,7 +135,8 @@ TERM_RANGES = ("observation", "reward", "termination", "event", "robot")
 
 
 def _is_range(name: str) -> bool:
-    return name in RANGES or name == "env_step" or name.split(".")[0] in TERM_RANGES
+    return (name in RANGES or name in WARP_RANGES or name == "env_step"
+            or name.split(".")[0] in (*TERM_RANGES, "stage"))
 
 
 def _range_of(event) -> str:
@@ -113,6 +156,7 @@ def profile_steps(variant: str, num_envs: int, device: str, steps: int) -> dict:
     for _ in range(20):
         env.step(_random_actions(env))
     _sync(device)
+    wall_ms = _wall_ms_per_step(env, device, steps)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.startswith("cuda") else [])
     with profile(activities=activities) as prof:
         for _ in range(steps):
@@ -135,6 +179,7 @@ def profile_steps(variant: str, num_envs: int, device: str, steps: int) -> dict:
         "variant": variant,
         "num_envs": num_envs,
         "device": device,
+        "wall_ms_per_step": wall_ms,
         "ms_per_step": ranges,
         **({"device_ms_per_step": {e.key: e.device_time_total / steps / 1000 for e in cpu_ranges}}
            if device.startswith("cuda") else {}),
@@ -144,9 +189,45 @@ def profile_steps(variant: str, num_envs: int, device: str, steps: int) -> dict:
             {"op": e.key, "calls_per_step": e.count / steps, "self_ms_per_step": e.self_cpu_time_total / steps / 1000}
             for e in top
         ],
+        **(_device_summary(events, steps) if device.startswith("cuda") else {}),
     }
     env.close()
     return result
+
+
+def _wall_ms_per_step(env, device: str, steps: int) -> dict:
+    """Wall time per step without the profiler: min/median/max over three windows of ``steps`` steps."""
+    import statistics
+    import time
+
+    times = []
+    for _ in range(3):
+        _sync(device)
+        start = time.perf_counter()
+        for _ in range(steps):
+            env.step(_random_actions(env))
+        _sync(device)
+        times.append((time.perf_counter() - start) / steps * 1000)
+    return {"min": min(times), "median": statistics.median(times), "max": max(times)}
+
+
+LAUNCHES = ("cudaLaunchKernel", "cuLaunchKernel", "cuLaunchKernelEx", "cudaLaunchKernelExC", "cudaGraphLaunch",
+            "cuGraphLaunch", "cudaMemcpyAsync", "cudaMemsetAsync")
+"""Runtime and driver calls that put work on the GPU (torch's kernels, Warp's, CUDA graphs, copies)."""
+
+
+def _device_summary(events, steps: int) -> dict:
+    """Kernels by device time per step, the device's busy time and the launches per step."""
+    kernels = [e for e in events if e.device_type == DeviceType.CUDA]
+    busy = sum(e.self_device_time_total for e in kernels) / steps / 1000
+    top = sorted(kernels, key=lambda e: e.self_device_time_total, reverse=True)[:25]
+    launches = {e.key: e.count / steps for e in events if e.key in LAUNCHES}
+    return {
+        "device_busy_ms_per_step": busy,
+        "launches_per_step": launches,
+        "top_kernels": [{"kernel": e.key[:120], "calls_per_step": e.count / steps,
+                         "device_ms_per_step": e.self_device_time_total / steps / 1000} for e in top],
+    }
 
 
 def main() -> None:

@@ -203,16 +203,19 @@ def markdown(report: dict) -> str:
         lines += ["", (f"Warp kernel compile (excluded from the creation times above): {compile_['compile_s']:.1f} s "
                        f"(16-env forest built in {compile_['cold_cache_creation_s']:.1f} s with an empty kernel cache, "
                        f"{compile_['warm_cache_creation_s']:.1f} s with it full)")]
-    lines += ["", "| envs | forest / Isaac-Ant-Direct | forest / Isaac-Ant (manager-based) | forest / no obstacles | "
-              "forest on PhysX / on Newton | forest / Isaac-Ant, Warp frontend | forest / Isaac-Ant-Direct, Warp "
-              "frontend | forest, Warp / torch frontend | forest, Warp frontend / Isaac-Ant, Warp frontend |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for r in report["ratios"]:
+    columns = {"forest_vs_ant_direct": "forest / Isaac-Ant-Direct", "forest_vs_ant_manager": "forest / Isaac-Ant "
+               "(manager-based)", "forest_vs_no_obstacles": "forest / no obstacles", "physx_vs_newton": "forest on "
+               "PhysX / on Newton", "forest_vs_ant_manager_warp": "forest / Isaac-Ant, Warp frontend",
+               "forest_vs_ant_direct_warp": "forest / Isaac-Ant-Direct, Warp frontend", "warp_vs_torch": "forest, "
+               "Warp / torch frontend", "forest_warp_vs_ant_manager_warp": "forest, Warp frontend / Isaac-Ant, Warp "
+               "frontend", "forest_warp_vs_no_obstacles_warp": "forest / no obstacles, Warp frontend"}
+    measured = [key for key in columns if any(key in r for r in report["ratios"])]  # only the ratios this run has
+    if measured:
+        lines += ["", "| envs | " + " | ".join(columns[key] for key in measured) + " |", "|---" * (len(measured) + 1) + "|"]
+    for r in report["ratios"] if measured else []:
         earlier = before["ratios"].get(str(r["num_envs"]), {})
         cells = [f"{r.get(key, float('nan')):.2f}" + (f" [{earlier[key]:.2f}]" if key in earlier else "")
-                 for key in ("forest_vs_ant_direct", "forest_vs_ant_manager", "forest_vs_no_obstacles",
-                             "physx_vs_newton", "forest_vs_ant_manager_warp", "forest_vs_ant_direct_warp",
-                             "warp_vs_torch", "forest_warp_vs_ant_manager_warp")]
+                 for key in measured]
         lines.append(f"| {r['num_envs']} | " + " | ".join(cells) + " |")
     if report.get("profiles"):
         lines += ["", "| profile | envs | torch ops per step | ms per step (physics), CPU | same, GPU |", "|---|---|---|---|---|"]

@@ -26,6 +26,7 @@ from isaaclab.utils import configclass
 from ..errors import SpecError
 from ..scene.spec import GeneratedScene, SceneSpec
 from ..scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
+from .kernels import run_stage
 from .mdp.terminations import physics_diverged
 from .obstacle_index import ObstacleIndex
 from .obstacles import (
@@ -421,7 +422,7 @@ class StripeEnvMixin:
 
     def step(self, action: torch.Tensor):
         """Step as Isaac Lab does, with every obstacle within reach of each robot in its world for this step."""
-        self.obstacles.follow()
+        self._follow_obstacles()
         return super().step(action)
 
     def _reset_idx(self, env_ids, **kwargs):
@@ -432,7 +433,11 @@ class StripeEnvMixin:
         """
         self._zero_rewards_of_diverged()
         super()._reset_idx(env_ids, **kwargs)  # the Warp frontend passes its reset mask too
-        self.obstacles.follow()
+        self._follow_obstacles()
+
+    def _follow_obstacles(self) -> None:
+        """Put the obstacles around the robots (one kernel launch; on the Warp frontend a captured stage)."""
+        run_stage(self, "Obstacles_follow", self.obstacles.follow)
 
     def _zero_rewards_of_diverged(self) -> None:
         zero_rewards_of_diverged(self, self._divergence_terms)

@@ -1,5 +1,6 @@
 """Warp kernels of the per-step scene work: obstacle slots that follow the robots, ray casts, and the walk's
-direction at the map's edges.
+direction at the map's edges and at reset; :func:`run_stage` to replay them from a CUDA graph on the Warp frontend,
+:func:`warp_view` to pass torch buffers to them cheaply.
 
 Each is one launch with fixed shapes and no host synchronisation, so a step that calls them can be captured in a
 CUDA graph. They read an :class:`~stripe_kit.task.obstacle_index.ObstacleIndex` (cells listing the obstacles
@@ -8,7 +9,39 @@ within reach) and the generated ground's height grid.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import warp as wp
+
+
+def warp_view(tensor: Any, dtype: Any) -> wp.array:
+    """A Warp array over a torch tensor that lives as long as the env (the same memory), made once and kept on the
+    tensor: ``wp.from_torch`` costs the host tens of microseconds, and the reset path runs at nearly every step of a
+    few thousand envs."""
+    views = tensor.__dict__.setdefault("_stripe_warp_views", {})
+    view = views.get(dtype)
+    if view is None:
+        view = views[dtype] = wp.from_torch(tensor, dtype=dtype)
+    return view
+
+
+def run_stage(env: Any, stage: str, launch: Callable[[], None]) -> None:
+    """Run ``launch`` (fixed-shape kernel launches) as a stage of the env's Warp-frontend call switch: recorded in a
+    CUDA graph at its first call and replayed after, where that frontend captures; called directly otherwise (the
+    torch managers, a CPU). A graph launch costs the host less than a ``wp.launch`` of two dozen arguments.
+
+    Args:
+        env: The env.
+        stage: The stage's name, ``<Owner>_<what>`` (Isaac Lab's ``ManagerCallSwitch`` rule; the owner's mode is its
+            default mode).
+        launch: What to run.
+    """
+    switch = getattr(env, "_manager_call_switch", None)
+    if switch is None:
+        launch()
+    else:
+        switch.call_stage(stage=stage, warp_call={"fn": launch}, stable_call={"fn": launch})
 
 @wp.func
 def cell_of_point(x: wp.float32, y: wp.float32, origin: wp.vec2f, cell: wp.float32, nx: wp.int32, ny: wp.int32) -> wp.int32:
@@ -274,6 +307,20 @@ def cast_scene_rays_kernel(
             best = wp.min(best, t)
     hits_w[e, r] = start + direction * best
     distances[e, r] = best
+
+
+@wp.kernel
+def reset_walk_direction_kernel(ids: wp.array(dtype=wp.int64), env_origins: wp.array(dtype=wp.vec3f),
+                                bounds_sum_x: wp.float32, turns: wp.array(dtype=wp.float32),
+                                direction: wp.array(dtype=wp.vec2f)):
+    """A new episode's walk direction for one of the envs ``ids``: along x toward the side of the map with more
+    room from the env's origin (``bounds_sum_x``: the map's lowest plus highest x); no turns yet."""
+    e = wp.int32(ids[wp.tid()])
+    sign = wp.float32(-1.0)
+    if env_origins[e][0] * 2.0 < bounds_sum_x:
+        sign = 1.0
+    direction[e] = wp.vec2f(sign, 0.0)
+    turns[e] = 0.0
 
 
 @wp.kernel

@@ -70,6 +70,15 @@ def test_agent_config_divides_any_batch(num_envs):
     assert not config["mixed_precision"]
 
 
+def test_mixed_precision_is_off_unless_asked_for_and_only_on_cuda():
+    def mixed(device: str, **settings) -> bool:
+        return rl_games_config("t", AgentSettings(**settings), device=device)["params"]["config"]["mixed_precision"]
+
+    assert not mixed("cuda:0")  # measured slower for these small networks (AgentSettings.mixed_precision)
+    assert mixed("cuda:0", mixed_precision=True)
+    assert not mixed("cpu", mixed_precision=True)  # rl_games' autocast is CUDA's
+
+
 _TERM_ERROR = """
 import torch, gymnasium as gym
 from isaaclab.managers import SceneEntityCfg, ObservationTermCfg as ObsTerm

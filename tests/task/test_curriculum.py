@@ -92,14 +92,24 @@ for step in range(1, 31):
             ends[i] = ("tripped" if bool(terminated[i]) else "time_out", step)
             speed[i] = 0.0  # later episodes stand still at their new origin
             start[i] = ground.env_origins[i]
+origins_x = ground.env_origins[:, 0].tolist()
+# Isaac Lab's rules at the ends (mdp.curriculum.update_env_origins, one kernel launch): a promotion past the last row
+# lands on a random row, a demotion below the first stays there, and each origin is its new tile's
+ids = torch.arange(env.num_envs)
+ground.terrain_levels[:] = torch.tensor([3, 3, 3, 3, 0, 0, 2, 1])
+up = torch.tensor([True] * 4 + [False] * 4)
+down = torch.tensor([False] * 4 + [True, True, False, False])
+mdp.curriculum.update_env_origins(env, ids, up, down)
+ends_levels = ground.terrain_levels.tolist()
+ends_origins_ok = bool((ground.env_origins == ground.terrain_origins[ground.terrain_levels, ground.terrain_types]).all())
 from stripe_kit.errors import SpecError
 try:
     mdp.CURRICULUM_TERM(env, [0], failure_terms=("base_contact",))
 except SpecError as error:
     unknown = str(error)
 print("RESULT " + json.dumps({"first_reset_levels": first_reset_levels, "levels": levels_at_reset, "ends": ends,
-                              "unknown": unknown,
-                              "origins_x": ground.env_origins[:, 0].tolist(),
+                              "unknown": unknown, "ends_levels": ends_levels, "ends_origins_ok": ends_origins_ok,
+                              "origins_x": origins_x,
                               "row_x": ground.terrain_origins[:, 0, 0].tolist()}))
 """
 
@@ -122,6 +132,9 @@ def test_tracking_curriculum_promotes_trackers_and_demotes_fallers_and_laggards(
         assert abs(result["origins_x"][env_id] - result["row_x"][level]) < 1e-5, result
     assert result["unknown"] == ("curriculum terrain_levels_by_tracking failure_terms: got 'base_contact'; expected "
                                  "names of the task's termination terms (time_out, tripped, physics_diverged)")
+    # past the last of 4 rows: a random row; below the first: the first; unmoved: unchanged
+    assert all(0 <= level < 4 for level in result["ends_levels"][:4]), result
+    assert result["ends_levels"][4:] == [0, 0, 2, 1] and result["ends_origins_ok"], result
 
 
 def test_distance_curriculum_with_failure_terms_demotes_robots_that_failed_however_far_they_went():

@@ -6,12 +6,96 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import torch
+import warp as wp
 from isaaclab.managers import SceneEntityCfg
 
 from ...errors import SpecError
+from ..kernels import warp_view
 
 if TYPE_CHECKING:
     from ..env import StripeEnv
+
+
+@wp.func
+def _move_terrain_level(e: wp.int32, up: wp.bool, down: wp.bool, seed: wp.int32,
+                        terrain_types: wp.array(dtype=wp.int64), terrain_origins: wp.array2d(dtype=wp.vec3f),
+                        terrain_levels: wp.array(dtype=wp.int64), env_origins: wp.array(dtype=wp.vec3f)):
+    """Isaac Lab's ``TerrainImporter.update_env_origins`` for one env: one row up or down, past the last row to a
+    random one, not below the first; the env's origin becomes its new tile's."""
+    level = terrain_levels[e]
+    if up:
+        level = level + wp.int64(1)
+    if down:
+        level = level - wp.int64(1)
+    rows = terrain_origins.shape[0]
+    if level >= wp.int64(rows):
+        level = wp.int64(wp.randi(wp.rand_init(seed, e), 0, rows))
+    if level < wp.int64(0):
+        level = wp.int64(0)
+    terrain_levels[e] = level
+    env_origins[e] = terrain_origins[wp.int32(level), wp.int32(terrain_types[e])]
+
+
+@wp.kernel
+def _terrain_levels_by_distance_kernel(
+    ids: wp.array(dtype=wp.int64), root_pose: wp.array(dtype=wp.transformf),
+    episode_length: wp.array(dtype=wp.int64), term_dones: wp.array2d(dtype=wp.bool), failure_columns: wp.int32,
+    promote_distance: wp.float32, demote_distance: wp.float32, seed: wp.int32,
+    terrain_types: wp.array(dtype=wp.int64), terrain_origins: wp.array2d(dtype=wp.vec3f),
+    terrain_levels: wp.array(dtype=wp.int64), env_origins: wp.array(dtype=wp.vec3f),
+):
+    """:func:`terrain_levels_by_distance` for one of the envs ``ids`` (``failure_columns``: a bit per termination
+    term that counts as a failure)."""
+    e = wp.int32(ids[wp.tid()])
+    if episode_length[e] <= wp.int64(0):
+        return  # the env's first reset: keep its level
+    failed = bool(False)
+    for column in range(term_dones.shape[1]):
+        if ((failure_columns >> column) & 1) == 1 and term_dones[e, column]:
+            failed = True
+    base = wp.transform_get_translation(root_pose[e])
+    origin = env_origins[e]
+    walked = wp.length(wp.vec2f(base[0] - origin[0], base[1] - origin[1]))
+    up = walked > promote_distance and not failed
+    down = (failed or walked < demote_distance) and not up
+    _move_terrain_level(e, up, down, seed, terrain_types, terrain_origins, terrain_levels, env_origins)
+
+
+@wp.kernel
+def _update_env_origins_kernel(
+    ids: wp.array(dtype=wp.int64), move_up: wp.array(dtype=wp.bool), move_down: wp.array(dtype=wp.bool),
+    seed: wp.int32, terrain_types: wp.array(dtype=wp.int64), terrain_origins: wp.array2d(dtype=wp.vec3f),
+    terrain_levels: wp.array(dtype=wp.int64), env_origins: wp.array(dtype=wp.vec3f),
+):
+    """Isaac Lab's ``update_env_origins`` for one of the envs ``ids`` (``move_up``/``move_down`` per id)."""
+    i = wp.tid()
+    _move_terrain_level(wp.int32(ids[i]), move_up[i], move_down[i], seed, terrain_types, terrain_origins,
+                        terrain_levels, env_origins)
+
+
+def _terrain_arrays(env: StripeEnv) -> list[wp.array]:
+    """The terrain importer's curriculum tensors as Warp arrays (the same memory): types, tile origins, levels and
+    env origins."""
+    terrain = env.scene.terrain
+    return [warp_view(terrain.terrain_types, wp.int64), warp_view(terrain.terrain_origins, wp.vec3f),
+            warp_view(terrain.terrain_levels, wp.int64), warp_view(terrain.env_origins, wp.vec3f)]
+
+
+def _level_seed(env: StripeEnv) -> int:
+    """Seed of the random rows given to robots past the last one: the env's seed and its step count, so each
+    reset draws anew and a seeded run repeats."""
+    return ((env.cfg.seed or 0) * 1_000_003 + env.common_step_counter) % 2**31
+
+
+def update_env_origins(env: StripeEnv, ids: torch.Tensor, move_up: torch.Tensor, move_down: torch.Tensor) -> None:
+    """Isaac Lab's ``TerrainImporter.update_env_origins`` in one kernel launch (a dozen torch ops there, at every
+    reset, where the host bounds a captured step); the same rules, the random row drawn by Warp."""
+    if env.scene.terrain.terrain_origins is None or not len(ids):
+        return
+    wp.launch(_update_env_origins_kernel, dim=len(ids),
+              inputs=[wp.from_torch(ids, dtype=wp.int64), wp.from_torch(move_up, dtype=wp.bool),
+                      wp.from_torch(move_down, dtype=wp.bool), _level_seed(env), *_terrain_arrays(env)],
+              device=env.device)
 
 
 def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_fraction: float = 0.5,
@@ -25,7 +109,8 @@ def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_f
     that ran half a tile and then hit a tree moves up, which pushed the forest walk's fastest Ants into the densest
     rows, where half their episodes ended on a tree. Uses Isaac Lab's terrain importer (``update_env_origins``), so
     levels and origins follow its curriculum rules. Runs at reset, before the termination buffers are reset; envs
-    that have not stepped (the env's first reset) keep their level.
+    that have not stepped (the env's first reset) keep their level. One kernel launch for all the resetting envs:
+    with the step captured, the fifty torch ops this took were a third of the host's time per step.
 
     Returns:
         The mean terrain level, logged by the curriculum manager.
@@ -35,14 +120,16 @@ def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_f
     """
     terrain = env.scene.terrain
     ids = env.env_id_tensor(env_ids)
-    failed = _failure_mask(env, ids, failure_terms, "terrain_levels_by_distance")
-    base = env.scene[asset_cfg.name].data.root_pos_w.torch[ids, :2]
-    walked = (base - terrain.env_origins[ids, :2]).norm(dim=1)
-    tile = min(terrain.cfg.terrain_generator.size)
-    ended = _ended_episodes(env, ids)
-    move_up = (walked > promote_fraction * tile) & ~failed & ended
-    move_down = (failed | (walked < demote_fraction * tile)) & ~move_up & ended
-    terrain.update_env_origins(ids, move_up, move_down)
+    columns = _failure_columns(env, failure_terms, "terrain_levels_by_distance")
+    if terrain.terrain_origins is not None and len(ids):
+        tile = min(terrain.cfg.terrain_generator.size)
+        wp.launch(
+            _terrain_levels_by_distance_kernel, dim=len(ids),
+            inputs=[wp.from_torch(ids, dtype=wp.int64), env.scene[asset_cfg.name].data.root_link_pose_w.warp,
+                    warp_view(env.episode_length_buf, wp.int64), _term_dones(env), columns,
+                    promote_fraction * tile, demote_fraction * tile, _level_seed(env), *_terrain_arrays(env)],
+            device=env.device,
+        )
     return torch.mean(terrain.terrain_levels.float())
 
 
@@ -53,16 +140,37 @@ def _ended_episodes(env: StripeEnv, ids: torch.Tensor) -> torch.Tensor:
     return env.episode_length_buf[ids] > 0
 
 
-def _failure_mask(env: StripeEnv, ids: torch.Tensor, failure_terms: Sequence[str], curriculum: str) -> torch.Tensor:
-    """Which of the envs ``ids`` ended on one of ``failure_terms``, read from the termination manager's per-term
-    dones of the ending step; a name that is not a termination term of the task is a one-line :class:`SpecError`."""
+def _failure_columns(env: StripeEnv, failure_terms: Sequence[str], curriculum: str) -> int:
+    """A bit per column of the termination manager's per-term dones that counts as a failure; a name that is not
+    a termination term of the task is a one-line :class:`SpecError`."""
     terminations = env.termination_manager
-    failed = torch.zeros(len(ids), dtype=torch.bool, device=env.device)
+    columns = 0
     for name in failure_terms:
         if name not in terminations.active_terms:
             raise SpecError(f"curriculum {curriculum} failure_terms", name,
                             f"names of the task's termination terms ({', '.join(terminations.active_terms)})")
-        failed |= terminations.get_term(name)[ids]
+        column = terminations.active_terms.index(name)
+        if column > 30:
+            raise SpecError(f"curriculum {curriculum} failure_terms", name, "one of the task's first 31 termination terms")
+        columns |= 1 << column
+    return columns
+
+
+def _term_dones(env: StripeEnv) -> wp.array:
+    """The termination manager's per-term dones of the ending step, (envs, terms), on either frontend."""
+    terminations = env.termination_manager
+    if hasattr(terminations, "term_dones_wp"):
+        return terminations.term_dones_wp
+    return warp_view(terminations._term_dones, wp.bool)
+
+
+def _failure_mask(env: StripeEnv, ids: torch.Tensor, failure_terms: Sequence[str], curriculum: str) -> torch.Tensor:
+    """Which of the envs ``ids`` ended on one of ``failure_terms``, read from the termination manager's per-term
+    dones of the ending step (names checked as :func:`_failure_columns` does)."""
+    _failure_columns(env, failure_terms, curriculum)
+    failed = torch.zeros(len(ids), dtype=torch.bool, device=env.device)
+    for name in failure_terms:
+        failed |= env.termination_manager.get_term(name)[ids]
     return failed
 
 
@@ -86,7 +194,7 @@ def terrain_levels_by_goal(env: StripeEnv, env_ids: Sequence[int], command_name:
     left = (goal - env.scene[asset_cfg.name].data.root_pos_w.torch[ids, :2]).norm(dim=1)
     way = (goal - terrain.env_origins[ids, :2]).norm(dim=1)
     ended = _ended_episodes(env, ids)
-    terrain.update_env_origins(ids, reached & ended, ~reached & (left > demote_fraction * way) & ended)
+    update_env_origins(env, ids, reached & ended, ~reached & (left > demote_fraction * way) & ended)
     return torch.mean(terrain.terrain_levels.float())
 
 
@@ -150,5 +258,5 @@ def terrain_levels_by_tracking(env: StripeEnv, env_ids: Sequence[int], command_n
     ended = _ended_episodes(env, ids)
     move_up = timed_out & ~failed & (covered > promote_fraction * commanded) & (covered >= min_promote_distance) & ended
     move_down = (failed | (covered < demote_fraction * commanded)) & ~move_up & ended
-    terrain.update_env_origins(ids, move_up, move_down)
+    update_env_origins(env, ids, move_up, move_down)
     return torch.mean(terrain.terrain_levels.float())
