@@ -43,6 +43,7 @@ def run_stage(env: Any, stage: str, launch: Callable[[], None]) -> None:
     else:
         switch.call_stage(stage=stage, warp_call={"fn": launch}, stable_call={"fn": launch})
 
+
 @wp.func
 def cell_of_point(x: wp.float32, y: wp.float32, origin: wp.vec2f, cell: wp.float32, nx: wp.int32, ny: wp.int32) -> wp.int32:
     """Flat index of the index cell holding a point, clamped to the grid (a non-finite point reads cell 0)."""

@@ -154,6 +154,7 @@ def test_every_twin_of_a_showcase_task_equals_its_torch_term_on_the_same_state(t
 BOTH_FRONTENDS = """
 import json, torch
 FRONTEND, DEVICE, NUM_ENVS = {frontend!r}, {device!r}, {num_envs}  # on a CPU the Warp twins run eagerly
+from isaaclab.managers import CurriculumTermCfg as CurrTerm
 from isaaclab.managers import EventTermCfg as EventTerm, ObservationGroupCfg as ObsGroup
 from isaaclab.managers import ObservationTermCfg as ObsTerm, RewardTermCfg as RewTerm, TerminationTermCfg as DoneTerm
 from isaaclab.managers import SceneEntityCfg
@@ -215,10 +216,16 @@ class Commands:
     walk = mdp.WalkDirectionCommandCfg()
 
 
+@configclass
+class Curriculum:  # reads each frontend's per-term dones; demotes the robots that fell or stood
+    terrain_levels = CurrTerm(func=mdp.terrain_levels_by_distance,
+                              params={{"failure_terms": ("collision", "low"), "demote_fraction": 0.02}})
+
+
 walk = REGISTERED["Stripe-Forest-Walk-Ant"]
 spec = TrainingSpec(scene=walk.scene, robot=ANT_OFFLINE_CFG, actions=Actions(), observations=Observations(),
                     rewards=Rewards(), terminations=Terminations(), events=Events(), commands=Commands(),
-                    sensors=walk.sensors, sim=SimSettings(episode_length_s=1.5))
+                    curriculum=Curriculum(), sensors=walk.sensors, sim=SimSettings(episode_length_s=1.5))
 cfg = spec.env_cfg(num_envs=NUM_ENVS, device=DEVICE)
 cfg.seed = 3
 if FRONTEND == "warp":
@@ -231,12 +238,14 @@ else:
     spec.register("Test-Both-Frontends")
     env = gym.make("Test-Both-Frontends", cfg=cfg).unwrapped
 obs, _ = env.reset(seed=3)
+env.scene.terrain.terrain_levels[:] = 2  # a middle row: robots can move both ways
 actions = torch.Generator().manual_seed(0)
 steps = []
 for _ in range(200):
     obs, reward, terminated, truncated, _ = env.step(torch.rand((env.num_envs, 8), generator=actions) * 2 - 1)
     obs, reward, terminated, truncated = (value.cpu() for value in (obs["policy"], reward, terminated, truncated))
-    steps.append([obs.tolist(), reward.tolist(), terminated.tolist(), truncated.tolist()])
+    steps.append([obs.tolist(), reward.tolist(), terminated.tolist(), truncated.tolist(),
+                  env.scene.terrain.terrain_levels.tolist()])
 print("RESULT " + json.dumps({{"env": type(env).__name__, "steps": steps}}))
 """
 
@@ -251,7 +260,8 @@ def test_a_stripe_kit_task_steps_alike_on_the_torch_managers_and_on_the_warp_fro
     for name, index, tolerance in (("observations", 0, 1e-4), ("rewards", 1, 1e-5)):
         ours, theirs = (np.array([step[index] for step in run["steps"]]) for run in (torch_run, warp_run))
         assert np.abs(ours - theirs).max() <= tolerance, (name, np.abs(ours - theirs).max())
-    for index in (2, 3):  # terminated, truncated
+    for index in (2, 3, 4):  # terminated, truncated, terrain levels
         assert [step[index] for step in torch_run["steps"]] == [step[index] for step in warp_run["steps"]]
+    assert {level for step in torch_run["steps"] for level in step[4]} != {2}, "the curriculum never moved a robot"
     ended = np.array([step[2] for step in torch_run["steps"]]), np.array([step[3] for step in torch_run["steps"]])
     assert ended[0].sum() > 0 and ended[1].sum() > 0, [int(e.sum()) for e in ended]  # both kinds of reset happened
