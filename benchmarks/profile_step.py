@@ -217,8 +217,9 @@ LAUNCHES = ("cudaLaunchKernel", "cuLaunchKernel", "cuLaunchKernelEx", "cudaLaunc
 
 
 def _device_summary(events, steps: int) -> dict:
-    """Kernels by device time per step, the device's busy time and the launches per step."""
-    kernels = [e for e in events if e.device_type == DeviceType.CUDA]
+    """Kernels by device time per step, the device's busy time and the launches per step (the profiled ranges also
+    show as device-side annotations spanning their kernels: left out)."""
+    kernels = [e for e in events if e.device_type == DeviceType.CUDA and not _is_range(e.key)]
     busy = sum(e.self_device_time_total for e in kernels) / steps / 1000
     top = sorted(kernels, key=lambda e: e.self_device_time_total, reverse=True)[:25]
     launches = {e.key: e.count / steps for e in events if e.key in LAUNCHES}
