@@ -232,7 +232,7 @@ def test_diverged_robot_is_reset_without_nan_reaching_the_learner(frontend):
     # physics_diverged term NaN stays in that world for good, since no other term can end its episode
     build = BUILD.format(task="Stripe-Forest-Walk-Ant", num_envs=4, seed=3, physics="newton")
     if frontend == "warp":  # the Warp frontend zeroes the diverged robots' rewards in its own kernel
-        build = build.replace("env = gym.make({task!r}, cfg=cfg).unwrapped".format(task="Stripe-Forest-Walk-Ant"),
+        build = build.replace("env = gym.make('Stripe-Forest-Walk-Ant', cfg=cfg).unwrapped",
                               "from stripe_kit.train.frontend import make_env\n"
                               "env = make_env('Stripe-Forest-Walk-Ant', cfg, 'warp').unwrapped")
         assert "make_env" in build
