@@ -22,6 +22,7 @@ from collections.abc import Callable
 from torch.autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile, record_function
 
+from . import spread
 from .env_steps import VARIANTS, _random_actions, _sync, build
 
 RANGES = {
@@ -197,7 +198,6 @@ def profile_steps(variant: str, num_envs: int, device: str, steps: int) -> dict:
 
 def _wall_ms_per_step(env, device: str, steps: int) -> dict:
     """Wall time per step without the profiler: min/median/max over three windows of ``steps`` steps."""
-    import statistics
     import time
 
     times = []
@@ -208,7 +208,7 @@ def _wall_ms_per_step(env, device: str, steps: int) -> dict:
             env.step(_random_actions(env))
         _sync(device)
         times.append((time.perf_counter() - start) / steps * 1000)
-    return {"min": min(times), "median": statistics.median(times), "max": max(times)}
+    return spread(times)
 
 
 LAUNCHES = ("cudaLaunchKernel", "cuLaunchKernel", "cuLaunchKernelEx", "cudaLaunchKernelExC", "cudaGraphLaunch",
