@@ -48,6 +48,7 @@ def measure(device: str, num_envs: int, views: bool) -> dict:
     env, _ = build("forest_warp", num_envs, device)
     ids = torch.arange(num_envs // 2, device=device)
     env.episode_length_buf[:] = 5  # ended episodes: the curriculum moves their levels
+    wp.copy(env.reset_mask_wp, env.resolve_env_mask(env_ids=ids))  # as the env's _reset_idx does
     walk = env.command_manager.get_term("walk")
     failures = ("fallen", "collision", "off_map")
     result = {

@@ -16,6 +16,7 @@ from dataclasses import MISSING
 import numpy as np
 import torch
 import trimesh
+import warp as wp
 from isaaclab.assets import AssetBaseCfg
 from isaaclab.envs import ManagerBasedRLEnv, ManagerBasedRLEnvCfg
 from isaaclab.scene import InteractiveSceneCfg
@@ -26,7 +27,7 @@ from isaaclab.utils import configclass
 from ..errors import SpecError
 from ..scene.spec import GeneratedScene, SceneSpec
 from ..scene.terrain import SceneTerrainGeneratorCfg, stage_terrain
-from .kernels import run_stage
+from .kernels import run_stage, warp_view
 from .mdp.terminations import physics_diverged
 from .obstacle_index import ObstacleIndex
 from .obstacles import (
@@ -375,6 +376,7 @@ class StripeEnvMixin:
         """Per-environment obstacle colliders around each robot, bound once the physics model exists."""
         self.scene_data: SceneTensors | None = None
         """The generated scene as device tensors (ground heights, tile difficulty, spawn points)."""
+        self._reset_mask: torch.Tensor | None = None
         super().__init__(cfg, render_mode, **kwargs)
 
     def load_managers(self):
@@ -441,6 +443,16 @@ class StripeEnvMixin:
 
     def _zero_rewards_of_diverged(self) -> None:
         zero_rewards_of_diverged(self, self._divergence_terms)
+
+    def reset_mask(self, env_ids: Sequence[int] | torch.Tensor | slice | None) -> wp.array:
+        """The envs being reset as a Warp bool mask over all envs, for terms that reset them in one fixed-shape kernel
+        launch (a captured stage on the Warp frontend). Valid while the env resets them (in ``_reset_idx``): there the
+        Warp frontend's own reset mask holds them; here a mask is filled from ``env_ids``."""
+        if self._reset_mask is None:
+            self._reset_mask = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
+        self._reset_mask.zero_()
+        self._reset_mask[self.env_id_tensor(env_ids)] = True
+        return warp_view(self._reset_mask, wp.bool)
 
     def env_id_tensor(self, env_ids: Sequence[int] | torch.Tensor | slice | None) -> torch.Tensor:
         """Environment ids as a long tensor on the sim device (Isaac Lab passes lists, tensors or slices)."""

@@ -311,17 +311,29 @@ def cast_scene_rays_kernel(
 
 
 @wp.kernel
-def reset_walk_direction_kernel(ids: wp.array(dtype=wp.int64), env_origins: wp.array(dtype=wp.vec3f),
+def reset_walk_direction_kernel(mask: wp.array(dtype=wp.bool), env_origins: wp.array(dtype=wp.vec3f),
                                 bounds_sum_x: wp.float32, turns: wp.array(dtype=wp.float32),
-                                direction: wp.array(dtype=wp.vec2f)):
-    """A new episode's walk direction for one of the envs ``ids``: along x toward the side of the map with more
-    room from the env's origin (``bounds_sum_x``: the map's lowest plus highest x); no turns yet."""
-    e = wp.int32(ids[wp.tid()])
+                                direction: wp.array(dtype=wp.vec2f), ending_turns: wp.array(dtype=wp.float32)):
+    """A new episode's walk direction for one env if ``mask`` holds it: along x toward the side of the map with
+    more room from the env's origin (``bounds_sum_x``: the map's lowest plus highest x); no turns yet. The ending
+    episode's turns add to ``ending_turns[0]`` and the env to its count, ``ending_turns[1]``."""
+    e = wp.tid()
+    if not mask[e]:
+        return
+    wp.atomic_add(ending_turns, 0, turns[e])
+    wp.atomic_add(ending_turns, 1, 1.0)
     sign = wp.float32(-1.0)
     if env_origins[e][0] * 2.0 < bounds_sum_x:
         sign = 1.0
     direction[e] = wp.vec2f(sign, 0.0)
     turns[e] = 0.0
+
+
+@wp.kernel
+def mean_kernel(sum_and_count: wp.array(dtype=wp.float32), mean: wp.array(dtype=wp.float32)):
+    """``mean[0]``: ``sum_and_count[0]`` over ``sum_and_count[1]`` (0 for no count), so that a logged mean is
+    computed on the device inside a captured stage."""
+    mean[0] = sum_and_count[0] / wp.max(sum_and_count[1], 1.0)
 
 
 @wp.kernel

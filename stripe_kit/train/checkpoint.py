@@ -173,11 +173,17 @@ def curriculum_state(env: Any) -> dict[str, torch.Tensor] | None:
     levels = getattr(terrain, "terrain_levels", None)
     if terrain is None or levels is None or getattr(terrain, "terrain_origins", None) is None:
         return None
-    return {
+    state = {
         "terrain_levels": levels.detach().cpu().clone(),
         "terrain_types": terrain.terrain_types.detach().cpu().clone(),
         "env_origins": terrain.env_origins.detach().cpu().clone(),
     }
+    buffers = getattr(env, "terrain_level_buffers", None)
+    if buffers is not None:  # the count of level updates seeds the next random rows
+        import warp as wp
+
+        state["level_draws"] = wp.to_torch(buffers.draws).detach().cpu().clone()
+    return state
 
 
 def set_curriculum_state(env: Any, state: dict[str, torch.Tensor] | None) -> bool:
@@ -191,4 +197,10 @@ def set_curriculum_state(env: Any, state: dict[str, torch.Tensor] | None) -> boo
     levels.copy_(state["terrain_levels"].to(levels.device))
     terrain.terrain_types.copy_(state["terrain_types"].to(terrain.terrain_types.device))
     terrain.env_origins.copy_(state["env_origins"].to(terrain.env_origins.device))
+    if "level_draws" in state:
+        import warp as wp
+
+        from ..task.mdp.curriculum import TerrainLevelBuffers
+
+        wp.to_torch(TerrainLevelBuffers.of(env).draws).copy_(state["level_draws"])
     return True

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
+import torch
 import warp as wp
 from isaaclab_experimental.envs import ManagerBasedRLEnvWarp
 from isaaclab_experimental.utils.manager_call_switch import ManagerCallSwitch
@@ -47,6 +49,11 @@ class StripeEnvWarp(StripeEnvMixin, ManagerBasedRLEnvWarp):
                 and ManagerCallSwitch.ENV_VAR not in os.environ):
             cfg.manager_call_config = dict(EAGER_ON_CPU)
         super().__init__(cfg, render_mode, **kwargs)
+
+    def reset_mask(self, env_ids: Sequence[int] | torch.Tensor | slice | None) -> wp.array:
+        """The Warp frontend's reset mask, which its ``_reset_idx`` fills with ``env_ids`` before any manager resets
+        them (a fixed buffer, so a stage that reads it can be captured)."""
+        return self.reset_mask_wp
 
     def _zero_rewards_of_diverged(self) -> None:
         """As on the torch managers, in one kernel launch for every env (a captured stage): the Warp reward manager

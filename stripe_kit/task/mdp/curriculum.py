@@ -10,7 +10,7 @@ import warp as wp
 from isaaclab.managers import SceneEntityCfg
 
 from ...errors import SpecError
-from ..kernels import warp_view
+from ..kernels import mean_kernel, run_stage, warp_view
 
 if TYPE_CHECKING:
     from ..env import StripeEnv
@@ -38,39 +38,75 @@ def _move_terrain_level(e: wp.int32, up: wp.bool, down: wp.bool, seed: wp.int32,
 
 @wp.kernel
 def _terrain_levels_by_distance_kernel(
-    ids: wp.array(dtype=wp.int64), root_pose: wp.array(dtype=wp.transformf),
+    mask: wp.array(dtype=wp.bool), root_pose: wp.array(dtype=wp.transformf),
     episode_length: wp.array(dtype=wp.int64), term_dones: wp.array2d(dtype=wp.bool), failure_columns: wp.int32,
-    promote_distance: wp.float32, demote_distance: wp.float32, seed: wp.int32,
+    promote_distance: wp.float32, demote_distance: wp.float32, seed: wp.int32, draws: wp.array(dtype=wp.int32),
     terrain_types: wp.array(dtype=wp.int64), terrain_origins: wp.array2d(dtype=wp.vec3f),
     terrain_levels: wp.array(dtype=wp.int64), env_origins: wp.array(dtype=wp.vec3f),
+    level_sum_and_count: wp.array(dtype=wp.float32),
 ):
-    """:func:`terrain_levels_by_distance` for one of the envs ``ids`` (``failure_columns``: a bit per termination
-    term that counts as a failure)."""
-    e = wp.int32(ids[wp.tid()])
-    if episode_length[e] <= wp.int64(0):
-        return  # the env's first reset: keep its level
-    failed = bool(False)
-    for column in range(term_dones.shape[1]):
-        if ((failure_columns >> column) & 1) == 1 and term_dones[e, column]:
-            failed = True
-    base = wp.transform_get_translation(root_pose[e])
-    origin = env_origins[e]
-    walked = wp.length(wp.vec2f(base[0] - origin[0], base[1] - origin[1]))
-    up = walked > promote_distance and not failed
-    down = (failed or walked < demote_distance) and not up
-    _move_terrain_level(e, up, down, seed, terrain_types, terrain_origins, terrain_levels, env_origins)
+    """:func:`terrain_levels_by_distance` for one env if ``mask`` holds it (``failure_columns``: a bit per
+    termination term that counts as a failure); every env's level then adds to ``level_sum_and_count``."""
+    e = wp.tid()
+    if mask[e] and episode_length[e] > wp.int64(0):  # an env's first reset comes before it stepped: keep its level
+        failed = bool(False)
+        for column in range(term_dones.shape[1]):
+            if ((failure_columns >> column) & 1) == 1 and term_dones[e, column]:
+                failed = True
+        base = wp.transform_get_translation(root_pose[e])
+        origin = env_origins[e]
+        walked = wp.length(wp.vec2f(base[0] - origin[0], base[1] - origin[1]))
+        up = walked > promote_distance and not failed
+        down = (failed or walked < demote_distance) and not up
+        _move_terrain_level(e, up, down, seed + draws[0], terrain_types, terrain_origins, terrain_levels,
+                            env_origins)
+    wp.atomic_add(level_sum_and_count, 0, wp.float32(terrain_levels[e]))
+    wp.atomic_add(level_sum_and_count, 1, 1.0)
 
 
 @wp.kernel
 def _update_env_origins_kernel(
     ids: wp.array(dtype=wp.int64), move_up: wp.array(dtype=wp.bool), move_down: wp.array(dtype=wp.bool),
-    seed: wp.int32, terrain_types: wp.array(dtype=wp.int64), terrain_origins: wp.array2d(dtype=wp.vec3f),
-    terrain_levels: wp.array(dtype=wp.int64), env_origins: wp.array(dtype=wp.vec3f),
+    seed: wp.int32, draws: wp.array(dtype=wp.int32), terrain_types: wp.array(dtype=wp.int64),
+    terrain_origins: wp.array2d(dtype=wp.vec3f), terrain_levels: wp.array(dtype=wp.int64),
+    env_origins: wp.array(dtype=wp.vec3f),
 ):
     """Isaac Lab's ``update_env_origins`` for one of the envs ``ids`` (``move_up``/``move_down`` per id)."""
     i = wp.tid()
-    _move_terrain_level(wp.int32(ids[i]), move_up[i], move_down[i], seed, terrain_types, terrain_origins,
+    _move_terrain_level(wp.int32(ids[i]), move_up[i], move_down[i], seed + draws[0], terrain_types, terrain_origins,
                         terrain_levels, env_origins)
+
+
+@wp.kernel
+def _next_draw_kernel(draws: wp.array(dtype=wp.int32)):
+    """Count one level update (:class:`TerrainLevelBuffers`)."""
+    draws[0] = draws[0] + 1
+
+
+class TerrainLevelBuffers:
+    """Device buffers of an env's terrain curriculum: the count of level updates, which seeds the random rows of
+    robots promoted past the last row (kept on the device, so a captured update draws anew at each replay, and a
+    seeded run repeats on either frontend), and the mean level it logs."""
+
+    def __init__(self, env: StripeEnv):
+        self.draws = wp.zeros(1, dtype=wp.int32, device=env.device)
+        self.level_sum_and_count = wp.zeros(2, dtype=wp.float32, device=env.device)
+        self.mean_level = wp.zeros(1, dtype=wp.float32, device=env.device)
+        self.mean_level_view: torch.Tensor = wp.to_torch(self.mean_level)[0]
+        """The mean level as a 0-d tensor over the same memory."""
+        self.seed = ((env.cfg.seed or 0) * 1_000_003) % 2**31
+
+    @staticmethod
+    def of(env: StripeEnv) -> TerrainLevelBuffers:
+        """The env's buffers, made at the first call."""
+        buffers = getattr(env, "terrain_level_buffers", None)
+        if buffers is None:
+            buffers = env.terrain_level_buffers = TerrainLevelBuffers(env)
+        return buffers
+
+    def next_draw(self) -> None:
+        """Count a level update (one launch, after the update that drew)."""
+        wp.launch(_next_draw_kernel, dim=1, inputs=[self.draws], device=self.draws.device)
 
 
 def _terrain_arrays(env: StripeEnv) -> list[wp.array]:
@@ -81,21 +117,17 @@ def _terrain_arrays(env: StripeEnv) -> list[wp.array]:
             warp_view(terrain.terrain_levels, wp.int64), warp_view(terrain.env_origins, wp.vec3f)]
 
 
-def _level_seed(env: StripeEnv) -> int:
-    """Seed of the random rows given to robots past the last one: the env's seed and its step count, so each
-    reset draws anew and a seeded run repeats."""
-    return ((env.cfg.seed or 0) * 1_000_003 + env.common_step_counter) % 2**31
-
-
 def update_env_origins(env: StripeEnv, ids: torch.Tensor, move_up: torch.Tensor, move_down: torch.Tensor) -> None:
     """Isaac Lab's ``TerrainImporter.update_env_origins`` in one kernel launch (a dozen torch ops there, at every
     reset, where the host bounds a captured step); the same rules, the random row drawn by Warp."""
     if env.scene.terrain.terrain_origins is None or not len(ids):
         return
+    buffers = TerrainLevelBuffers.of(env)
     wp.launch(_update_env_origins_kernel, dim=len(ids),
               inputs=[wp.from_torch(ids, dtype=wp.int64), wp.from_torch(move_up, dtype=wp.bool),
-                      wp.from_torch(move_down, dtype=wp.bool), _level_seed(env), *_terrain_arrays(env)],
+                      wp.from_torch(move_down, dtype=wp.bool), buffers.seed, buffers.draws, *_terrain_arrays(env)],
               device=env.device)
+    buffers.next_draw()
 
 
 def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_fraction: float = 0.5,
@@ -109,8 +141,12 @@ def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_f
     that ran half a tile and then hit a tree moves up, which pushed the forest walk's fastest Ants into the densest
     rows, where half their episodes ended on a tree. Uses Isaac Lab's terrain importer (``update_env_origins``), so
     levels and origins follow its curriculum rules. Runs at reset, before the termination buffers are reset; envs
-    that have not stepped (the env's first reset) keep their level. One kernel launch for all the resetting envs:
-    with the step captured, the fifty torch ops this took were a third of the host's time per step.
+    that have not stepped (the env's first reset) keep their level.
+
+    A captured stage on the Warp frontend: three launches over the env's reset mask
+    (:meth:`~stripe_kit.task.env.StripeEnvMixin.reset_mask`), the mean level computed on the device. With a few
+    thousand envs some reset at nearly every step, and the fifty torch ops this took were a third of the host's time
+    per captured step. The stage is recorded at the first call, with that call's parameters.
 
     Returns:
         The mean terrain level, logged by the curriculum manager.
@@ -119,18 +155,25 @@ def terrain_levels_by_distance(env: StripeEnv, env_ids: Sequence[int], promote_f
         SpecError: If a failure term is not a termination term of the task.
     """
     terrain = env.scene.terrain
-    ids = env.env_id_tensor(env_ids)
     columns = _failure_columns(env, failure_terms, "terrain_levels_by_distance")
-    if terrain.terrain_origins is not None and len(ids):
-        tile = min(terrain.cfg.terrain_generator.size)
-        wp.launch(
-            _terrain_levels_by_distance_kernel, dim=len(ids),
-            inputs=[wp.from_torch(ids, dtype=wp.int64), env.scene[asset_cfg.name].data.root_link_pose_w.warp,
-                    warp_view(env.episode_length_buf, wp.int64), _term_dones(env), columns,
-                    promote_fraction * tile, demote_fraction * tile, _level_seed(env), *_terrain_arrays(env)],
-            device=env.device,
-        )
-    return torch.mean(terrain.terrain_levels.float())
+    if terrain.terrain_origins is None:
+        return torch.mean(terrain.terrain_levels.float())
+    buffers = TerrainLevelBuffers.of(env)
+    mask = env.reset_mask(env_ids)
+    tile = min(terrain.cfg.terrain_generator.size)
+    root_pose = env.scene[asset_cfg.name].data.root_link_pose_w.warp
+
+    def launch() -> None:
+        buffers.level_sum_and_count.zero_()
+        wp.launch(_terrain_levels_by_distance_kernel, dim=env.num_envs,
+                  inputs=[mask, root_pose, warp_view(env.episode_length_buf, wp.int64), _term_dones(env), columns,
+                          promote_fraction * tile, demote_fraction * tile, buffers.seed, buffers.draws,
+                          *_terrain_arrays(env), buffers.level_sum_and_count], device=env.device)
+        wp.launch(mean_kernel, dim=1, inputs=[buffers.level_sum_and_count, buffers.mean_level], device=env.device)
+        buffers.next_draw()
+
+    run_stage(env, "Curriculum_terrain_levels_by_distance", launch)
+    return buffers.mean_level_view
 
 
 def _ended_episodes(env: StripeEnv, ids: torch.Tensor) -> torch.Tensor:
