@@ -91,19 +91,33 @@ def env_steps(device: str, sizes: list[int], steps: int, rounds: int = 1,
     results pooled so far after each round (the report is saved then, so a run stopped by a time limit keeps its
     finished rounds).
     """
-    pooled: dict[tuple[int, str], dict] = {}
+    results: list[dict] = []
     for round_ in range(rounds):
         for num_envs in sizes:
             for variant in variants:
                 print(f"env steps: {variant} at {num_envs} envs (round {round_ + 1} of {rounds})", flush=True)
-                result = run_child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
-                                 "--device", device, "--steps", str(steps), "--repeats", "5"], timeout=900)
-                first = pooled.setdefault((num_envs, variant), result)
-                if "rates" in result and "rates" in first and result is not first:
-                    first["rates"] += result["rates"]
-                    first["env_steps_per_s"] = spread(first["rates"])
+                results.append(run_child(["benchmarks.env_steps", "--variant", variant, "--num-envs", str(num_envs),
+                                          "--device", device, "--steps", str(steps), "--repeats", "5"], timeout=900))
         if after_round is not None:
-            after_round(list(pooled.values()))
+            after_round(pool_rounds(results))
+    return pool_rounds(results)
+
+
+def pool_rounds(results: list[dict]) -> list[dict]:
+    """One result per variant and size, the rates of all its rounds pooled (min/median/max over them all): a run's
+    rounds, and with ``--append`` those of today's earlier runs, so that rounds measured in separate calls (a GPU lent
+    ten minutes a call) pool as one run's do. A result without rates (a failed child) stays the first of its kind."""
+    pooled: dict[tuple[int, str], dict] = {}
+    for result in results:
+        if not result:
+            continue
+        key = (result.get("num_envs"), result.get("variant"))
+        first = pooled.get(key)
+        if first is None:
+            pooled[key] = dict(result)
+        elif "rates" in result and "rates" in first:
+            first["rates"] = first["rates"] + result["rates"]
+            first["env_steps_per_s"] = spread(first["rates"])
     return list(pooled.values())
 
 
@@ -284,6 +298,7 @@ def main() -> None:
         if earlier is not None:
             for key in ("env_steps", "profiles", "training"):
                 saved[key] = earlier.get(key, []) + report[key]
+            saved["env_steps"] = pool_rounds(saved["env_steps"])
             saved["command"] = f"{earlier['command']}; {report['command']}"
             saved.setdefault("dense_forest_creation", earlier.get("dense_forest_creation"))
             saved["warp_compile"] = report["warp_compile"] or earlier.get("warp_compile")
